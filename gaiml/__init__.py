@@ -1,0 +1,1 @@
+"""gaiml: verified figures from government information-disclosure annual reports."""

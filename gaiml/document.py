@@ -1,0 +1,92 @@
+"""Plain records that travel between the steps: one cell's reading and a whole extraction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .values import Value
+
+
+@dataclass
+class CellReading:
+    """What one cell holds and where it was read.
+
+    ``start``/``end`` are code-point offsets into the text as read; both are None when the
+    value stands nowhere in the text (a row not found, or a value derived by arithmetic).
+    """
+
+    value: Value
+    start: int | None
+    end: int | None
+    text: str | None
+    confidence: float
+    engine: str
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        span = None if self.start is None else [self.start, self.end]
+        out = {"value": self.value, "span": span, "text": self.text,
+               "confidence": round(self.confidence, 4), "engine": self.engine}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass
+class Field:
+    """A document-level reading (template, year, agency) with its evidence."""
+
+    value: object
+    start: int | None = None
+    end: int | None = None
+    confidence: float = 0.0
+
+    def to_json(self, text: str | None = None) -> dict:
+        out = {"value": self.value, "span": None if self.start is None else [self.start, self.end],
+               "confidence": round(self.confidence, 4)}
+        if text is not None and self.start is not None:
+            out["text"] = text[self.start : self.end]
+        return out
+
+
+@dataclass
+class Extraction:
+    """The result for one report; ``to_json`` gives the documented output document."""
+
+    doc_id: str
+    source: str | None
+    encoding: str | None
+    template: Field
+    other_form: Field
+    year: Field
+    agency: Field
+    cells: dict[str, CellReading]
+    engine: str
+    validation: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def values(self) -> dict[str, Value]:
+        return {key: cell.value for key, cell in self.cells.items()}
+
+    def to_json(self, text: str | None = None) -> dict:
+        return {
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "encoding": self.encoding,
+            "engine": self.engine,
+            "template": self.template.value,
+            "other_form": self.other_form.value,
+            "year": self.year.value,
+            "agency": self.agency.value,
+            "fields": {
+                "template": self.template.to_json(),
+                "other_form": self.other_form.to_json(),
+                "year": self.year.to_json(text),
+                "agency": self.agency.to_json(text),
+            },
+            "cells": {key: cell.to_json() for key, cell in self.cells.items()},
+            "validation": self.validation,
+            "warnings": list(self.warnings),
+        }
+
+

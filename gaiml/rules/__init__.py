@@ -1,0 +1,241 @@
+"""The rule-based extractor: anchors on printed labels, reads figures by separators.
+
+Steps: detect the template and 其他处理 form; find every table heading and row label and chain
+them in template order (``anchors``); read each row's figures from the text between its label
+and the next anchor (``layouts``); place rows that lost a cell by column position or, failing
+that, by arithmetic (``complete``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import schema
+from ..detect import Found, detect_other_form, detect_template, detect_year
+from ..document import CellReading
+from ..text import CompactText, fold
+from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
+from . import anchors as A
+from .complete import complete_row
+from .layouts import BLANK, FIG, NULL, HARD_SEPARATORS, Item, cells_of, display_column, items_between, mask_non_figures, place_by_columns
+
+ENGINE = "rules"
+CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
+T4_BLOCK = "t4.block"
+# A row's figures are read at most this far past its label when no next anchor bounds them.
+MAX_TAIL = 1500
+
+
+@dataclass
+class RuleReading:
+    template: Found
+    other_form: Found
+    year: Found
+    cells: dict[str, CellReading]
+    found_rows: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    """A table row (or the whole 表四 block) as read: its keys and the items chosen for them."""
+
+    name: str
+    keys: list[str]
+    kinds: list[str]
+    items: list[Item] | None = None
+    doubt: str | None = None
+    same_line_spaces: bool = False
+
+
+class RuleExtractor:
+    """Extract every cell of a report's tables with rules that know the templates."""
+
+    name = ENGINE
+
+    def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> RuleReading:
+        """Read the tables of ``text``; ``template``/``other_form`` override detection."""
+        folded = fold(text)
+        compact = CompactText.of(folded)
+        year = detect_year(text)
+        tpl = Found(template, confidence=1.0) if template else detect_template(compact, year.value)
+        form = Found(other_form, confidence=1.0) if other_form else detect_other_form(compact)
+        pipes = _pipes_separate(folded)
+        masked = mask_non_figures(folded, pipes)
+        anchor_list = _anchors(tpl.value, form.value)
+        occurrences = A.locate(folded, compact, anchor_list)
+        figure_starts = [m.start() for m in FIGURE_PATTERN.finditer(masked)]
+        picked = A.chain(anchor_list, occurrences, figure_starts)
+        rows = _read_rows(tpl.value, form.value, anchor_list, picked, masked, pipes)
+        warnings: list[str] = []
+        cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings)
+        found = sum(1 for r in rows if r.items is not None)
+        return RuleReading(tpl, form, year, cells, found, warnings)
+
+
+def _pipes_separate(folded: str) -> bool:
+    """Pipes are cell separators when several lines carry them (pipe-mangled or markdown)."""
+    return sum(1 for line in folded.splitlines() if "|" in line) >= 3
+
+
+def _anchors(template: str, other_form: str) -> list[A.Anchor]:
+    out = []
+    for table in schema.tables(template, other_form):
+        out.append(A.Anchor(f"{table.key}.heading", A.HEADING, table.headings, weight=0.5))
+        if table.key == "t4":
+            out.append(A.Anchor(T4_BLOCK, A.ROW, ("行政复议",)))
+            continue
+        for row in table.rows:
+            out.append(A.Anchor(f"{table.key}.{row.key}", A.ROW, row.anchors))
+    out.append(A.Anchor("end", A.END, schema.AFTER_TABLES_HEADINGS, weight=0.5))
+    return out
+
+
+def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list[_Row]:
+    order = [a.name for a in anchor_list]
+    starts = sorted(o.start for o in picked.values())
+    rows = []
+    for table in schema.tables(template, other_form):
+        blocks = [(T4_BLOCK, list(table.rows))] if table.key == "t4" else [(f"{table.key}.{r.key}", [r]) for r in table.rows]
+        for name, row_defs in blocks:
+            keys = [f"{table.key}.{r.key}.{c.key}" for r in row_defs for c in r.columns]
+            kinds = [c.kind for r in row_defs for c in r.columns]
+            row = _Row(name, keys, kinds)
+            rows.append(row)
+            occ = picked.get(name)
+            if occ is None:
+                continue
+            nxt = next((s for s in starts if s >= occ.end), None)
+            last_of_table = _is_last_before(order, name, picked)
+            end = nxt if nxt is not None else min(len(masked), occ.end + MAX_TAIL)
+            if last_of_table:
+                end = _cut_at_prose(masked, occ.end, end)
+            items = items_between(masked, occ.start, end, pipes)
+            row.items, row.doubt = cells_of(items, len(keys))
+            segment = masked[occ.start:end]
+            row.same_line_spaces = not any(ch in segment for ch in HARD_SEPARATORS if ch != "|" or pipes)
+    return rows
+
+
+def _is_last_before(order: list[str], name: str, picked) -> bool:
+    """True when the next picked anchor is a heading or the end, or there is none."""
+    for later in order[order.index(name) + 1 :]:
+        if later in picked:
+            return later.endswith(".heading") or later == "end"
+    return True
+
+
+def _cut_at_prose(masked: str, start: int, end: int) -> int:
+    """End a table's last row where prose resumes: a line of many CJK characters, no figures."""
+    pos = masked.find("\n", start)
+    seen_figure = False
+    while 0 <= pos < end:
+        nxt = masked.find("\n", pos + 1)
+        line = masked[pos + 1 : end if nxt < 0 else min(nxt, end)]
+        if FIGURE_PATTERN.search(line):
+            seen_figure = True
+        elif seen_figure and len(re.findall(r"[\u4e00-\u9fff]", line)) >= 15:
+            return pos
+        if nxt < 0:
+            break
+        pos = nxt
+    return end
+
+
+def _cells_from_rows(text, rows: list[_Row], template, other_form, warnings) -> dict[str, CellReading]:
+    relations = schema.relations(template, other_form)
+    cells: dict[str, CellReading] = {}
+    short: list[_Row] = []
+    for row in rows:
+        if row.items is None:
+            warnings.append(f"{row.name}: row not found")
+            continue
+        if len(row.items) == len(row.keys):
+            confidence = None if row.doubt is None else CONFIDENCE["doubtful"]
+            for key, kind, item in zip(row.keys, row.kinds, row.items):
+                cells[key] = _reading(text, item, kind, confidence, row.doubt)
+            if row.doubt:
+                warnings.append(f"{row.name}: {row.doubt}")
+        else:
+            short.append(row)
+    for row in _place_aligned(text, rows, short, cells):
+        short.remove(row)
+    _complete_short_rows(text, short, cells, relations, warnings)
+    for key in schema.cell_keys(template, other_form):
+        cells.setdefault(key, CellReading(None, None, None, None, 0.0, ENGINE, "not found"))
+    return {key: cells[key] for key in schema.cell_keys(template, other_form)}
+
+
+def _reading(text: str, item: Item, kind: str, confidence: float | None = None, note: str | None = None) -> CellReading:
+    raw = text[item.start : item.end]
+    if item.kind == BLANK:
+        return CellReading(None, item.start, item.end, raw, confidence or CONFIDENCE["blank"], ENGINE, "blank cell")
+    try:
+        value = parse_cell(raw, kind)
+    except ValueError:
+        return CellReading(None, item.start, item.end, raw, 0.0, ENGINE, f"unreadable figure {raw!r}")
+    if confidence is None:
+        if item.kind == NULL:
+            confidence = CONFIDENCE["null"]
+        elif any(ch in OCR_LETTERS or ch in " |," for ch in fold(raw)):
+            confidence = CONFIDENCE["ocr"]
+        else:
+            confidence = CONFIDENCE["clean"]
+    return CellReading(value, item.start, item.end, raw, confidence, ENGINE, note)
+
+
+def _place_aligned(text, rows: list[_Row], short: list[_Row], cells) -> list[_Row]:
+    """Short rows of space-aligned tables: each figure to the column it stands under."""
+    placed = []
+    for row in short:
+        peers = [r for r in rows if r.items and len(r.items) == len(row.keys) and r.name.split(".")[0] == row.name.split(".")[0]
+                 and r.same_line_spaces and len({it.line for it in r.items}) == 1]
+        if not row.same_line_spaces or len(peers) < 3:
+            continue
+        centres = [sum((display_column(text, r.items[i].start) + display_column(text, r.items[i].end)) / 2 for r in peers) / len(peers)
+                   for i in range(len(row.keys))]
+        figures = [it for it in row.items if it.kind != BLANK]
+        columns = place_by_columns(text, figures, centres)
+        if columns is None:
+            continue
+        by_column = dict(zip(columns, figures))
+        for i, (key, kind) in enumerate(zip(row.keys, row.kinds)):
+            if i in by_column:
+                cells[key] = _reading(text, by_column[i], kind)
+            else:
+                cells[key] = CellReading(None, None, None, None, CONFIDENCE["blank"], ENGINE, "blank by column position")
+        placed.append(row)
+    return placed
+
+
+def _complete_short_rows(text, short: list[_Row], cells, relations, warnings) -> None:
+    """Place one-figure-short rows by arithmetic, repeating while a placement unlocks another."""
+    pending = list(short)
+    progress = True
+    while pending and progress:
+        progress = False
+        for row in list(pending):
+            figures = [it for it in row.items if it.kind != BLANK]
+            readings = [_reading(text, it, kind) for it, kind in zip(figures, row.kinds)]
+            known = {k: c.value for k, c in cells.items()}
+            done = complete_row(row.keys, [r.value for r in readings], known, relations)
+            if done is None:
+                continue
+            values, derived = done
+            it = iter(zip(figures, readings))
+            for key, kind in zip(row.keys, row.kinds):
+                if key == derived:
+                    cells[key] = CellReading(values[key], None, None, None, CONFIDENCE["derived"], ENGINE,
+                                             "not printed where expected; derived from the row's sum")
+                else:
+                    item, _ = next(it)
+                    cells[key] = _reading(text, item, kind, CONFIDENCE["derived"], "placed by arithmetic")
+            warnings.append(f"{row.name}: {len(figures)} figures for {len(row.keys)} columns; "
+                            f"placed by arithmetic, {derived} derived")
+            pending.remove(row)
+            progress = True
+    for row in pending:
+        warnings.append(f"{row.name}: {row.doubt}; cells left unplaced")
+        for key in row.keys:
+            cells[key] = CellReading(None, None, None, None, 0.0, ENGINE, "row could not be placed: " + (row.doubt or ""))

@@ -1,0 +1,141 @@
+"""Find the printed row labels and table headings of a report, tolerant of noise.
+
+Labels are matched in the compact view of the text (CJK and letters only, look-alikes folded),
+so "三、本 年度办 理结果", a label wrapped over three lines or "1．本机关不掌握相关政府信息" all
+match their anchor. Every label may also occur in prose ("未收到政府信息公开申请"), so the
+occurrences are not taken one by one: ``chain`` picks one occurrence per anchor such that the
+anchors stand in template order, preferring table rows that have figures right after them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from ..text import CompactText, canonical_label
+
+# Anchors this short must match exactly: a fuzzy "总计" would match half the report.
+EXACT_BELOW = 5
+MIN_SCORE = 78.0
+ROW, HEADING, END = "row", "heading", "end"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Something to find, in template order: a row label, a table heading or the end of tables."""
+
+    name: str  # "t3.granted", "t3.heading", "end"
+    kind: str
+    patterns: tuple[str, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    anchor: int  # index into the anchor list
+    start: int  # original text offsets [start, end)
+    end: int
+    cstart: int  # compact offsets
+    cend: int
+    score: float  # 0..1 similarity
+
+
+def find_occurrences(compact: CompactText, pattern: str, index: dict[str, list[int]]) -> list[tuple[int, int, float]]:
+    """Compact [start, end) and similarity of every place the canonical ``pattern`` stands."""
+    chars = compact.chars
+    m = len(pattern)
+    found = []
+    pos = chars.find(pattern)
+    while pos >= 0:
+        found.append((pos, pos + m, 1.0))
+        pos = chars.find(pattern, pos + 1)
+    if m < EXACT_BELOW:
+        return found
+    # Fuzzy: bigrams of the pattern vote for where it would start, the best starts are scored.
+    votes: Counter[int] = Counter()
+    for j in range(m - 1):
+        for p in index.get(pattern[j : j + 2], ()):
+            votes[p - j] += 1
+    exact_starts = {s for s, _, _ in found}
+    need = max(2, int(0.35 * (m - 1)))
+    for start in sorted(s for s, v in votes.items() if v >= need):
+        if any(abs(start - s) <= m // 2 for s in exact_starts):
+            continue
+        lo = max(0, start - 2)
+        window = chars[lo : start + m + 2]
+        hit = fuzz.partial_ratio_alignment(pattern, window)
+        if hit is None or hit.score < MIN_SCORE:
+            continue
+        cstart, cend = lo + hit.dest_start, lo + hit.dest_end
+        if found and cstart < found[-1][1] and found[-1][2] >= hit.score / 100:
+            continue  # overlaps a better hit
+        found = [f for f in found if not (cstart < f[1] and f[0] < cend)]
+        found.append((cstart, cend, hit.score / 100))
+        exact_starts.add(cstart)
+    return sorted(found)
+
+
+def bigram_index(compact: CompactText) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = defaultdict(list)
+    chars = compact.chars
+    for i in range(len(chars) - 1):
+        index[chars[i : i + 2]].append(i)
+    return index
+
+
+def locate(text: str, compact: CompactText, anchors: list[Anchor]) -> list[Occurrence]:
+    """Every occurrence of every anchor, sorted by position."""
+    index = bigram_index(compact)
+    out = []
+    for i, anchor in enumerate(anchors):
+        seen: set[tuple[int, int]] = set()
+        for pattern in anchor.patterns:
+            for cstart, cend, score in find_occurrences(compact, canonical_label(pattern), index):
+                if (cstart, cend) in seen:
+                    continue
+                seen.add((cstart, cend))
+                start, end = compact.span(cstart, cend)
+                out.append(Occurrence(i, start, end, cstart, cend, score))
+    out.sort(key=lambda o: (o.start, o.anchor))
+    return out
+
+
+def chain(anchors: list[Anchor], occurrences: list[Occurrence], figure_starts: list[int]) -> dict[str, Occurrence]:
+    """At most one occurrence per anchor, in anchor order and text order, of greatest total weight.
+
+    A row occurrence counts more when a figure follows it closely (table rows carry figures,
+    prose mentions of the same words rarely do); among equal chains the most compact wins.
+    """
+    n = len(occurrences)
+    if not n:
+        return {}
+    gain = [_gain(anchors[o.anchor], o, figure_starts) for o in occurrences]
+    best = [0.0] * n
+    back = [-1] * n
+    for i, occ in enumerate(occurrences):
+        best[i], back[i] = gain[i], -1
+        for j in range(i):
+            prev = occurrences[j]
+            if prev.anchor < occ.anchor and prev.end <= occ.start:
+                # A tiny cost per character skipped prefers tight chains over spread-out ones.
+                cand = best[j] + gain[i] - 1e-7 * (occ.start - prev.end)
+                if cand > best[i]:
+                    best[i], back[i] = cand, j
+    i = max(range(n), key=best.__getitem__)
+    picked = {}
+    while i >= 0:
+        picked[anchors[occurrences[i].anchor].name] = occurrences[i]
+        i = back[i]
+    return picked
+
+
+def _gain(anchor: Anchor, occ: Occurrence, figure_starts: list[int]) -> float:
+    gain = anchor.weight * occ.score
+    if anchor.kind == ROW:
+        k = bisect.bisect_left(figure_starts, occ.start)
+        if k < len(figure_starts) and figure_starts[k] - occ.end < 80:
+            gain += 0.5
+    return gain

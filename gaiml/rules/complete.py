@@ -1,0 +1,63 @@
+"""Place the figures of a row that printed one figure fewer than it has columns.
+
+Text converters drop cells ("三、本年度办理结果\t(一) 予以公开\t0\t0\t0\t0\t0\t0": six zeros for
+seven columns). Which cell went missing is unknown, so every gap position is tried: the
+figures fill the other columns in order and the missing cell follows from the row's own sum.
+A placement is taken only when every placement that breaks no relation gives the same row;
+otherwise the row stays unplaced and flagged, never silently shifted.
+"""
+
+from __future__ import annotations
+
+from ..schema import Relation
+from ..values import Value
+
+
+def complete_row(keys: list[str], figures: list[Value], known: dict[str, Value],
+                 relations: tuple[Relation, ...]) -> tuple[dict[str, Value], str] | None:
+    """The full row and the key derived by arithmetic, or None when the evidence is not unique.
+
+    ``keys`` are the row's cell keys in printed order, ``figures`` one fewer values in order,
+    ``known`` every other cell already read (absent or None when unknown).
+    """
+    if len(figures) != len(keys) - 1 or any(v is None for v in figures):
+        return None
+    own = [r for r in relations if set(r.keys) <= set(keys)]
+    touching = [r for r in relations if set(r.keys) & set(keys) and r not in own]
+    outcomes: dict[tuple, tuple[dict[str, Value], str]] = {}
+    for gap in range(len(keys)):
+        row = dict(zip(keys[:gap] + keys[gap + 1 :], figures))
+        missing = keys[gap]
+        value = _solve(missing, row, own)
+        if value is None:
+            continue
+        row[missing] = value
+        values = {**known, **row}
+        if any(_broken(r, values) for r in own + touching):
+            continue
+        outcomes[tuple(row[k] for k in keys)] = (row, missing)
+    if len(outcomes) != 1:
+        return None
+    return next(iter(outcomes.values()))
+
+
+def _solve(missing: str, row: dict[str, Value], relations: list[Relation]) -> Value:
+    """The value ``missing`` must take for a relation of the row to hold, if one decides it."""
+    for rel in relations:
+        if missing not in rel.keys:
+            continue
+        on_left = missing in rel.left
+        same = [k for k in (rel.left if on_left else rel.right) if k != missing]
+        other = rel.right if on_left else rel.left
+        if any(row.get(k) is None for k in same + list(other)):
+            continue
+        value = sum(row[k] for k in other) - sum(row[k] for k in same)
+        return value if value >= 0 else None
+    return None
+
+
+def _broken(rel: Relation, values: dict[str, Value]) -> bool:
+    """True when every cell of the relation is known and the sums differ."""
+    if any(values.get(k) is None for k in rel.keys):
+        return False
+    return abs(sum(values[k] for k in rel.left) - sum(values[k] for k in rel.right)) > 1e-9
