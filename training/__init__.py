@@ -1,0 +1,1 @@
+"""Training: synthetic data generation and model training for gaiml."""

@@ -1,0 +1,2 @@
+def render(layouts, seed, name):
+    raise NotImplementedError

@@ -1,0 +1,78 @@
+"""Named input styles: how a layout becomes the text a user pastes.
+
+Each style renders a list of layouts (the real one and its probe variants) to a list of texts
+with the same random choices for every variant, then applies named text manglings
+(``mangle.py``) and optionally the cheap synthetic OCR-noise layer (``noise.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import html, textlayouts
+
+
+@dataclass(frozen=True)
+class Style:
+    render: Callable[[list, int], list[str]]
+    mangles: tuple[str, ...] = ()
+    ocr_noise: bool = False
+
+
+def _rng(seed: int, salt: int) -> np.random.Generator:
+    return np.random.default_rng([seed, salt])
+
+
+def _text_layout(name: str):
+    def render(layouts, seed):
+        return [textlayouts.layout_to_text(l, _rng(seed, 2), textlayouts.TEXT_LAYOUTS[name]) for l in layouts]
+    return render
+
+
+def _html(name: str):
+    def render(layouts, seed):
+        page = html.join_pages([html.layout_to_html(l, _rng(seed, 3)) for l in layouts])
+        return html.split_text(html.HTML_CONVERTERS[name](page, _rng(seed, 4)), len(layouts))
+    return render
+
+
+def _pdf(name: str):
+    def render(layouts, seed):
+        from . import pdf
+
+        return pdf.render(layouts, seed, name)
+    return render
+
+
+STYLES: dict[str, Style] = {
+    # the seeds' own layouts
+    "tabs": Style(_text_layout("tabs")),
+    "cell_lines": Style(_text_layout("cell_lines")),
+    "pipes": Style(_text_layout("pipes")),
+    "markdown": Style(_text_layout("markdown")),
+    # HTML page -> converters
+    "html_bs4": Style(_html("html_bs4")),
+    "html2text": Style(_html("html2text")),
+    "lynx": Style(_html("lynx")),
+    "w3m": Style(_html("w3m")),
+    "pandoc": Style(_html("pandoc")),
+    # PDF -> text tools
+    "pdftotext": Style(_pdf("pdftotext")),
+    "pdftotext_layout": Style(_pdf("pdftotext_layout")),
+    "pdftotext_raw": Style(_pdf("pdftotext_raw")),
+    "pdfplumber": Style(_pdf("pdfplumber")),
+    # manglings on top of a converter
+    "tabs_mangled": Style(_text_layout("tabs"), ("page_breaks", "wrap_labels", "spaced_chars", "drop_blank")),
+    "cell_lines_vertical": Style(_text_layout("cell_lines"), ("vertical_headers", "page_breaks")),
+    "w3m_paged": Style(_html("w3m"), ("page_breaks", "spaced_chars")),
+    "pdftotext_layout_wrapped": Style(_pdf("pdftotext_layout"), ("wrap_labels", "drop_blank")),
+    # cheap synthetic OCR noise for volume
+    "pdftotext_ocrnoise": Style(_pdf("pdftotext"), ("page_breaks",), ocr_noise=True),
+    "tabs_ocrnoise": Style(_text_layout("tabs"), ("spaced_chars",), ocr_noise=True),
+}
+
+# Styles read from real OCR (ocr.py); generated in the background and cached, not by ``generate``.
+OCR_STYLES = ("ocr_scan", "ocr_searchable")
