@@ -62,13 +62,15 @@ class Extraction:
     agency: Field
     cells: dict[str, CellReading]
     engine: str
+    text: str = field(repr=False, default="")  # the text as read: every span points into it
     validation: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def values(self) -> dict[str, Value]:
         return {key: cell.value for key, cell in self.cells.items()}
 
-    def to_json(self, text: str | None = None) -> dict:
+    def to_json(self) -> dict:
+        text = self.text
         return {
             "doc_id": self.doc_id,
             "source": self.source,

@@ -9,6 +9,7 @@ that, by arithmetic (``complete``).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import schema
@@ -18,7 +19,7 @@ from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from .complete import complete_row
-from .layouts import BLANK, FIG, NULL, HARD_SEPARATORS, Item, cells_of, display_column, items_between, mask_non_figures, place_by_columns
+from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, padding, place_by_columns
 
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
@@ -44,7 +45,8 @@ class _Row:
     name: str
     keys: list[str]
     kinds: list[str]
-    items: list[Item] | None = None
+    raw_items: list[Item] | None = None  # everything between the label and the next anchor
+    items: list[Item] | None = None  # the row's cells, when they could be chosen
     doubt: str | None = None
     same_line_spaces: bool = False
 
@@ -70,7 +72,7 @@ class RuleExtractor:
         rows = _read_rows(tpl.value, form.value, anchor_list, picked, masked, pipes)
         warnings: list[str] = []
         cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings)
-        found = sum(1 for r in rows if r.items is not None)
+        found = sum(1 for r in rows if r.items)
         return RuleReading(tpl, form, year, cells, found, warnings)
 
 
@@ -111,11 +113,24 @@ def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list
             end = nxt if nxt is not None else min(len(masked), occ.end + MAX_TAIL)
             if last_of_table:
                 end = _cut_at_prose(masked, occ.end, end)
-            items = items_between(masked, occ.start, end, pipes)
-            row.items, row.doubt = cells_of(items, len(keys))
+            row.raw_items = items_between(masked, occ.start, end, pipes)
             segment = masked[occ.start:end]
             row.same_line_spaces = not any(ch in segment for ch in HARD_SEPARATORS if ch != "|" or pipes)
+    _choose_cells(rows)
     return rows
+
+
+def _choose_cells(rows: list[_Row]) -> None:
+    """Each row's cells among its items, short rows judged against their table's usual grid."""
+    complete = [r for r in rows if r.raw_items is not None
+                and sum(it.kind in (FIG, NULL) for it in r.raw_items) == len(r.keys)]
+    for row in rows:
+        if row.raw_items is None:
+            continue
+        table = row.name.split(".")[0]
+        pads = Counter(padding(r.raw_items) for r in complete if r.name.split(".")[0] == table)
+        grid = pads.most_common(1)[0][0] if pads else None
+        row.items, row.doubt = cells_of(row.raw_items, len(row.keys), grid)
 
 
 def _is_last_before(order: list[str], name: str, picked) -> bool:

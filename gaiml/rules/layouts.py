@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..values import FIGURE_PATTERN, is_null_marker
 
-FIG, NULL, BLANK = "figure", "null", "blank"
+FIG, NULL, BLANK, TEXT = "figure", "null", "blank", "text"
 _FILLER = "※"  # stands in for ignored text; a label-like character, so never a blank or a figure
 
 HARD_SEPARATORS = "\t│┃║┆┇┊┋|"
@@ -27,8 +27,8 @@ _NOT_FIGURES = [
         r"^[ \t]*[-—–~_]+[ \t]*\d{1,3}[ \t]*[-—–~_]+[ \t]*$",  # page numbers: "— 5 —", "-4-"
         r"^[ \t]*第[ \t]*\d{1,3}[ \t]*页([ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*$",  # 第 5 页
         r"^[ \t]*\d{1,3}[ \t]*/[ \t]*\d{1,3}[ \t]*$",  # "5/12"
-        r"第[^\n第]{1,6}?条第[^\n]{1,6}?项",  # 第二十条第（一）项, 第20条第(1)项
-        r"(?<![\d.])\d{1,2}[ \t]*[.、．,，](?=[ \t]*[^\d\s.,])",  # list numbers "1." "2、"
+        r"第[^\n第]{1,8}?条\s*第[^\n]{1,8}?项",  # 第二十条第（一）项, 第20条第(1)项, spaced out
+        r"(?<![\d.])\d{1,2}\s*[.、．,，](?=[ \t]*[^\d\s.,])",  # list numbers "1." "2、", even "1\n."
         r"[(（][ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]",  # "(1)" "（三）"
         r"[(（][^()（）\n]*?[\u4e00-\u9fff][^()（）\n]*?[)）]",  # notes: "（其中修订16件）", "（单位：万元）"
         r"\d{4}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-]([ \t]*\d{1,2}[ \t]*日?)?",  # dates
@@ -79,8 +79,14 @@ def items_between(masked: str, start: int, end: int, pipes_separate: bool) -> li
 def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool) -> list[Item]:
     piece = masked[start:end]
     if not piece.strip():
-        return [Item(BLANK, start, end, line)] if bounded and "\n" not in piece else []
-    items = []
+        return [Item(BLANK, start, end, line)] if bounded else []
+    head, newline, _ = piece.partition("\n")
+    if newline and not head.strip() and start > 0 and masked[start - 1] == "\t":
+        # "0\t\n3.危及…": the row's last cell is empty and its line ends; the next row follows.
+        # (Pipe lines end every cell with "|\n": there a line break after a separator is normal.)
+        rest = start + len(head) + 1
+        return [Item(BLANK, start, start + len(head), line)] + _piece_items(masked, rest, end, line + 1, bounded)
+    items: list[Item] = []
     prev_end = None
     for word in re.finditer(r"[^\s]+", piece):
         w_start, w_end = start + word.start(), start + word.end()
@@ -95,29 +101,51 @@ def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool) ->
                 items.append(Item(FIG, w_start + m.start(), w_start + m.end(), w_line, glued))
                 glued = False
         prev_end = w_end
+    if not items:  # a label, caption or note: it bounds the blanks around it
+        items.append(Item(TEXT, start, end, line))
     return items
 
 
 def _inside_prose(masked: str, start: int, end: int) -> bool:
-    """A "无" with CJK beside it is a word ("无 法提供" with spaced-out letters), not a null cell."""
-    if masked[start:end] != "无":
-        return False
-    before = masked[:start].rstrip(" ")[-1:]
-    after = masked[end:].lstrip(" ")[:1]
-    return any("\u4e00" <= ch <= "\u9fff" for ch in before + after)
+    """A null marker inside spaced-out words is text: "无 法提供", "本 年 增 / 减"."""
+    before = masked[max(0, start - 3):start].rstrip(" ")[-1:]
+    after = masked[end:end + 3].lstrip(" ")[:1]
+    cjk = [bool(ch) and "\u4e00" <= ch <= "\u9fff" for ch in (before, after)]
+    return any(cjk) if masked[start:end] == "无" else all(cjk)
 
 
-def cells_of(items: list[Item], ncols: int) -> tuple[list[Item], str | None]:
+def padding(items: list[Item]) -> tuple[int, int]:
+    """Blanks right before the first and right after the last figure: grid or empty cells."""
+    filled = [i for i, it in enumerate(items) if it.kind in (FIG, NULL)]
+    if not filled:
+        return 0, 0
+    lead = trail = 0
+    for it in reversed(items[: filled[0]]):
+        if it.kind != BLANK:
+            break
+        lead += 1
+    for it in items[filled[-1] + 1 :]:
+        if it.kind != BLANK:
+            break
+        trail += 1
+    return lead, trail
+
+
+def cells_of(items: list[Item], ncols: int, grid: tuple[int, int] | None = None) -> tuple[list[Item], str | None]:
     """Choose the row's cells among its items; the second value explains any doubt.
 
-    Leading and trailing blanks belong to the grid (merged label cells, trailing separators);
-    blanks between figures are cells. Single-space-split thousands ("2 259") are joined when
-    that is what makes the count come out right.
+    Blanks between figures are cells. Blanks before the first and after the last figure are
+    usually the grid (merged label cells, "| ||" row ends): ``grid`` is how many of them the
+    document's complete rows show, and only blanks beyond that count as empty cells.
+    Single-space-split thousands ("2 259") are joined when that makes the count come out right.
     """
-    filled = [it for it in items if it.kind != BLANK]
+    filled = [it for it in items if it.kind in (FIG, NULL)]
     if len(filled) == ncols:
         return filled, None
-    inner = _trim_blanks(items)
+    if not filled:
+        return [], f"no figures for {ncols} columns"
+    first, last = items.index(filled[0]), items.index(filled[-1])
+    inner = [it for it in items[first : last + 1] if it.kind != TEXT]
     if len(inner) == ncols:
         return inner, None
     if len(filled) > ncols:
@@ -125,16 +153,12 @@ def cells_of(items: list[Item], ncols: int) -> tuple[list[Item], str | None]:
         if joined is not None:
             return joined, None
         return filled[:ncols], f"{len(filled)} figures for {ncols} columns; the first {ncols} taken"
+    if grid is not None:
+        lead, trail = padding(items)
+        extra_lead, extra_trail = max(0, lead - grid[0]), max(0, trail - grid[1])
+        if len(inner) + extra_lead + extra_trail == ncols:
+            return items[first - extra_lead : first] + inner + items[last + 1 : last + 1 + extra_trail], None
     return filled, f"{len(filled)} figures for {ncols} columns"
-
-
-def _trim_blanks(items: list[Item]) -> list[Item]:
-    kinds = [it.kind != BLANK for it in items]
-    if True not in kinds:
-        return []
-    first = kinds.index(True)
-    last = len(kinds) - 1 - kinds[::-1].index(True)
-    return items[first : last + 1]
 
 
 def _join_thousands(items: list[Item], ncols: int) -> list[Item] | None:

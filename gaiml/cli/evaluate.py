@@ -1,0 +1,67 @@
+"""gaiml eval --gold DIR --inputs DIR [--engine rules] [--json]"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import GaimlError
+from ..evaluate import evaluate
+from ..pipeline import ENGINES, ExtractSettings
+
+
+def eval_command(
+    gold: Annotated[Path, typer.Option(help="Folder of gold files <doc_id>.json (SPEC.md format, optional \"style\").")],
+    inputs: Annotated[Path, typer.Option(help="Folder of the reports, named <doc_id>.txt.")],
+    engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON instead of tables.")] = False,
+    show_wrong: Annotated[int, typer.Option(help="List at most this many wrong cells per document.")] = 20,
+) -> None:
+    """Score an engine against gold files.
+
+    Reports per-document and overall cell accuracy, accuracy on
+    non-zero gold cells, exact-document rate, per-table and per-style accuracy, template/year/
+    agency accuracy, and the wrong cells (gold vs got). Null and 0 count as different."""
+    try:
+        report = evaluate(gold, inputs, ExtractSettings(engine=engine))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--engine") from exc
+    except GaimlError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    _print_report(report, show_wrong)
+
+
+def _pct(x) -> str:
+    return "   n/a" if x is None else f"{100 * x:6.2f}%"
+
+
+def _print_report(report: dict, show_wrong: int) -> None:
+    typer.echo(f"engine: {report['engine']}\n")
+    typer.echo(f"{'document':32} {'style':14} {'cells':>9} {'acc':>7} {'nonzero':>7}  tpl year agency")
+    for d in report["documents"]:
+        flags = " ".join("ok " if d[k] else "NO " for k in ("template_ok", "year_ok", "agency_ok"))
+        typer.echo(f"{d['doc_id']:32} {d['style']:14} {d['correct']:>4}/{d['cells']:<4} {_pct(d['cell_accuracy'])} "
+                   f"{_pct(d['nonzero_accuracy'])}  {flags}")
+        if d["error"]:
+            typer.echo(f"    error: {d['error']}")
+        for w in d["wrong"][:show_wrong]:
+            typer.echo(f"    {w['key']}: gold {w['gold']!r}, got {w['got']!r}")
+    typer.echo("")
+    typer.echo(f"{'style':14} {'docs':>5} {'cells':>13} {'acc':>7} {'nonzero':>7} {'exact':>7} "
+               f"{'t2':>7} {'t3':>7} {'t4':>7} {'tpl':>7} {'year':>7} {'agency':>7}")
+    rows = list(report["by_style"].items())
+    if len(rows) > 1:
+        rows.append(("ALL", report["overall"]))
+    for style, s in rows:
+        t = s["table_accuracy"]
+        typer.echo(f"{style:14} {s['documents']:>5} {s['correct']:>6}/{s['cells']:<6} {_pct(s['cell_accuracy'])} "
+                   f"{_pct(s['nonzero_accuracy'])} {_pct(s['exact_document_rate'])} {_pct(t.get('t2'))} "
+                   f"{_pct(t.get('t3'))} {_pct(t.get('t4'))} {_pct(s['template_accuracy'])} "
+                   f"{_pct(s['year_accuracy'])} {_pct(s['agency_accuracy'])}")

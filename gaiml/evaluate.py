@@ -1,0 +1,159 @@
+"""Predictions vs gold, per cell, table, document and input style. Null and 0 differ."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import GaimlError, InputError
+from .pipeline import ExtractSettings, extract
+from .values import values_equal
+
+INPUT_SUFFIXES = (".txt",)
+
+
+@dataclass
+class DocScore:
+    doc_id: str
+    style: str
+    cells: int = 0
+    correct: int = 0
+    nonzero: int = 0
+    nonzero_correct: int = 0
+    template_ok: bool = False
+    year_ok: bool = False
+    agency_ok: bool = False
+    by_table: dict[str, list[int]] = field(default_factory=dict)  # table -> [correct, total]
+    wrong: list[dict] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.error is None and self.correct == self.cells
+
+
+def agency_matches(gold: str | None, got: str | None) -> bool:
+    """SPEC: right when, whitespace removed, one name contains the other."""
+    if not gold or not got:
+        return gold == got
+    a, b = "".join(gold.split()), "".join(got.split())
+    return a in b or b in a
+
+
+def score_document(gold: dict, result: dict | None, style: str, error: str | None = None) -> DocScore:
+    """Score one output document (as JSON) against its gold file."""
+    score = DocScore(gold["doc_id"], style, error=error)
+    got_cells = (result or {}).get("cells", {})
+    for key, want in gold["cells"].items():
+        got = got_cells.get(key, {}).get("value") if key in got_cells else None
+        ok = key in got_cells and values_equal(want, got)
+        table = key.split(".")[0]
+        tally = score.by_table.setdefault(table, [0, 0])
+        tally[1] += 1
+        score.cells += 1
+        if want not in (None, 0):
+            score.nonzero += 1
+            score.nonzero_correct += ok
+        if ok:
+            score.correct += 1
+            tally[0] += 1
+        else:
+            score.wrong.append({"key": key, "gold": want, "got": got if key in got_cells else "missing"})
+    if result:
+        score.template_ok = result.get("template") == gold["template"]
+        score.year_ok = result.get("year") == gold["year"]
+        score.agency_ok = agency_matches(gold.get("agency"), result.get("agency"))
+    return score
+
+
+def find_input(inputs: Path, doc_id: str) -> Path | None:
+    for suffix in INPUT_SUFFIXES:
+        candidate = inputs / f"{doc_id}{suffix}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSettings = ExtractSettings()) -> dict:
+    """Extract every input that has a gold file and score it.
+
+    Returns a dict with ``documents`` (one score each), ``overall`` and ``by_style`` summaries.
+    A gold file may carry ``"style"`` (generated benchmark data); seeds count as style "real".
+
+    >>> report = evaluate("../shared/seeds/gold", "../shared/seeds/raw")  # doctest: +SKIP
+    >>> report["overall"]["cell_accuracy"]  # doctest: +SKIP
+    1.0
+    """
+    gold_dir, inputs_dir = Path(gold_dir), Path(inputs_dir)
+    for folder, what in ((gold_dir, "gold"), (inputs_dir, "inputs")):
+        if not folder.is_dir():
+            raise InputError(str(folder), f"the {what} folder does not exist")
+    gold_files = sorted(gold_dir.glob("*.json"))
+    if not gold_files:
+        raise InputError(str(gold_dir), "no gold .json files in this folder")
+    scores = []
+    for gold_file in gold_files:
+        try:
+            gold = json.loads(gold_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(str(gold_file), f"unreadable gold file ({exc})") from exc
+        style = gold.get("style", "real")
+        source = find_input(inputs_dir, gold["doc_id"])
+        if source is None:
+            scores.append(score_document(gold, None, style, error=f"no input file for {gold['doc_id']}"))
+            continue
+        try:
+            result = extract(source, settings).to_json()
+            scores.append(score_document(gold, result, style))
+        except GaimlError as exc:
+            scores.append(score_document(gold, None, style, error=str(exc)))
+    by_style = defaultdict(list)
+    for s in scores:
+        by_style[s.style].append(s)
+    return {
+        "engine": settings.engine,
+        "overall": summarise(scores),
+        "by_style": {style: summarise(group) for style, group in sorted(by_style.items())},
+        "documents": [_doc_json(s) for s in scores],
+    }
+
+
+def summarise(scores: list[DocScore]) -> dict:
+    cells = sum(s.cells for s in scores)
+    correct = sum(s.correct for s in scores)
+    nonzero = sum(s.nonzero for s in scores)
+    nonzero_correct = sum(s.nonzero_correct for s in scores)
+    tables: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for s in scores:
+        for table, (ok, total) in s.by_table.items():
+            tables[table][0] += ok
+            tables[table][1] += total
+    n = len(scores)
+    return {
+        "documents": n,
+        "failed": sum(1 for s in scores if s.error),
+        "cells": cells,
+        "correct": correct,
+        "cell_accuracy": _ratio(correct, cells),
+        "nonzero_cells": nonzero,
+        "nonzero_accuracy": _ratio(nonzero_correct, nonzero),
+        "exact_documents": sum(s.exact for s in scores),
+        "exact_document_rate": _ratio(sum(s.exact for s in scores), n),
+        "table_accuracy": {t: _ratio(ok, total) for t, (ok, total) in sorted(tables.items())},
+        "template_accuracy": _ratio(sum(s.template_ok for s in scores), n),
+        "year_accuracy": _ratio(sum(s.year_ok for s in scores), n),
+        "agency_accuracy": _ratio(sum(s.agency_ok for s in scores), n),
+    }
+
+
+def _doc_json(s: DocScore) -> dict:
+    return {"doc_id": s.doc_id, "style": s.style, "cells": s.cells, "correct": s.correct,
+            "cell_accuracy": _ratio(s.correct, s.cells), "nonzero_accuracy": _ratio(s.nonzero_correct, s.nonzero),
+            "template_ok": s.template_ok, "year_ok": s.year_ok, "agency_ok": s.agency_ok,
+            "error": s.error, "wrong": s.wrong}
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 6) if b else None

@@ -1,0 +1,37 @@
+"""The output document's contract: the JSON Schema file beside this module, plus the cell keys."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+from . import schema
+from .errors import GaimlError
+
+
+class OutputError(GaimlError):
+    """A result document that does not have the documented shape."""
+
+
+@cache
+def output_schema() -> dict:
+    return json.loads(resources.files("gaiml").joinpath("output.schema.json").read_text(encoding="utf-8"))
+
+
+def check_output(doc: dict) -> None:
+    """Raise OutputError unless ``doc`` matches output.schema.json and holds exactly the cell keys
+    of its template and 其他处理 form."""
+    import jsonschema  # the validator is only needed here
+
+    try:
+        jsonschema.validate(doc, output_schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "document"
+        raise OutputError(f"{where}: {exc.message}") from exc
+    expected = schema.cell_keys(doc["template"], doc["other_form"])
+    if tuple(doc["cells"]) != expected:
+        missing = sorted(set(expected) - set(doc["cells"]))
+        extra = sorted(set(doc["cells"]) - set(expected))
+        raise OutputError(f"cell keys differ from template {doc['template']}/{doc['other_form']}: "
+                          f"missing {missing[:5]}, unexpected {extra[:5]}")

@@ -1,0 +1,84 @@
+"""extract(): read -> detect -> extract cells -> validate, for one report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .detect import detect_agency
+from .document import Extraction, Field
+from .errors import InputError
+from .rules import RuleExtractor
+from .text import read_report
+from .validate import check_relations
+
+ENGINES = {"rules": RuleExtractor}
+# Fewer row labels than this found with figures: the text is not one of these reports.
+MIN_ROWS_FOUND = 4
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """How to extract; the CLI maps its options onto these fields."""
+
+    engine: str = "rules"
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; choose one of {sorted(ENGINES)}")
+
+
+def extract(path: str | Path, settings: ExtractSettings = ExtractSettings()) -> Extraction:
+    """Extract one report file.
+
+    Parameters
+    ----------
+    path : the report, a text file in UTF-8, UTF-16 or GB18030/GBK.
+    settings : the engine to use.
+
+    Returns
+    -------
+    Extraction, whose ``to_json()`` is the documented output document.
+
+    Raises
+    ------
+    InputError naming the file when it is missing, empty, binary or not such a report.
+
+    Examples
+    --------
+    >>> result = extract("../shared/seeds/raw/002_94824f8011a9565a.txt")  # doctest: +SKIP
+    >>> result.values()["t2.procurement.amount"]  # doctest: +SKIP
+    96558
+    """
+    path = Path(path)
+    text, encoding = read_report(path)
+    return extract_text(text, doc_id=path.stem, source=str(path), encoding=encoding, settings=settings)
+
+
+def extract_text(text: str, doc_id: str = "text", source: str | None = None, encoding: str | None = None,
+                 settings: ExtractSettings = ExtractSettings()) -> Extraction:
+    """Extract a report already read into a string; offsets point into ``text``."""
+    if not text.strip():
+        raise InputError(source or doc_id, "empty text")
+    engine = ENGINES[settings.engine]()
+    reading = engine.extract(text)
+    if reading.found_rows < MIN_ROWS_FOUND:
+        raise InputError(source or doc_id, "not a government information-disclosure annual report: "
+                                           f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
+    values = {k: c.value for k, c in reading.cells.items()}
+    validation = check_relations(values, reading.template.value, reading.other_form.value)
+    agency = detect_agency(text)
+    return Extraction(
+        doc_id=doc_id,
+        source=source,
+        encoding=encoding,
+        template=Field(reading.template.value, confidence=reading.template.confidence),
+        other_form=Field(reading.other_form.value, confidence=reading.other_form.confidence),
+        year=Field(reading.year.value, reading.year.start, reading.year.end, reading.year.confidence),
+        agency=Field(agency.value, agency.start, agency.end, agency.confidence),
+        cells=reading.cells,
+        engine=settings.engine,
+        text=text,
+        validation=validation.to_json(),
+        warnings=reading.warnings,
+    )

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Set up everything gaiml needs on a fresh Debian machine: system packages, a virtual
+# environment in .venv with the project, its test tools and the data-generation tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+for list in training/apt-packages.txt; do
+  [ -f "$list" ] && while read -r pkg; do
+    [ -n "$pkg" ] && [ "${pkg#\#}" = "$pkg" ] && apt_packages+=("$pkg")
+  done < "$list"
+done
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -U pip
+synth=()
+[ -f training/requirements-synth.txt ] && synth=(-r training/requirements-synth.txt)
+.venv/bin/pip install -q --disable-pip-version-check -e ".[test]" "${synth[@]}"
+# torch must be the CPU build: a CUDA one means a looser requirement slipped in somewhere.
+.venv/bin/python -c "import sys, torch; sys.exit('torch is a CUDA build' if torch.version.cuda else 0)"
+echo "gaiml is set up in .venv"
