@@ -19,7 +19,7 @@ from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from .complete import complete_row
-from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, padding, place_by_columns
+from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, padding, place_by_columns, tab_rows
 
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
@@ -96,6 +96,7 @@ def _anchors(template: str, other_form: str) -> list[A.Anchor]:
 
 def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list[_Row]:
     order = [a.name for a in anchor_list]
+    rows_by_tabs = tab_rows(masked)
     starts = sorted(o.start for o in picked.values())
     rows = []
     for table in schema.tables(template, other_form):
@@ -113,14 +114,14 @@ def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list
             end = nxt if nxt is not None else min(len(masked), occ.end + MAX_TAIL)
             if last_of_table:
                 end = _cut_at_prose(masked, occ.end, end)
-            row.raw_items = items_between(masked, occ.start, end, pipes)
+            row.raw_items = items_between(masked, occ.start, end, pipes, rows_by_tabs)
             segment = masked[occ.start:end]
             row.same_line_spaces = not any(ch in segment for ch in HARD_SEPARATORS if ch != "|" or pipes)
-    _choose_cells(rows)
+    _choose_cells(rows, ruled=pipes or any(ch in masked for ch in "│┃║"))
     return rows
 
 
-def _choose_cells(rows: list[_Row]) -> None:
+def _choose_cells(rows: list[_Row], ruled: bool) -> None:
     """Each row's cells among its items, short rows judged against their table's usual grid."""
     complete = [r for r in rows if r.raw_items is not None
                 and sum(it.kind in (FIG, NULL) for it in r.raw_items) == len(r.keys)]
@@ -128,9 +129,11 @@ def _choose_cells(rows: list[_Row]) -> None:
         if row.raw_items is None:
             continue
         table = row.name.split(".")[0]
-        pads = Counter(padding(r.raw_items) for r in complete if r.name.split(".")[0] == table)
+        # The grid of the row's own table, else of the document (表四 has a single row).
+        pads = Counter(padding(r.raw_items, ruled) for r in complete if r.name.split(".")[0] == table)
+        pads = pads or Counter(padding(r.raw_items, ruled) for r in complete if r is not row)
         grid = pads.most_common(1)[0][0] if pads else None
-        row.items, row.doubt = cells_of(row.raw_items, len(row.keys), grid)
+        row.items, row.doubt = cells_of(row.raw_items, len(row.keys), grid, ruled)
 
 
 def _is_last_before(order: list[str], name: str, picked) -> bool:

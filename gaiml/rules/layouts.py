@@ -50,6 +50,7 @@ class Item:
     end: int
     line: int  # index of the line it stands on, for layout decisions
     glued: bool = False  # separated from the previous item by a single space only
+    crosses_line: bool = False  # a blank that runs over a line break
 
 
 def mask_non_figures(folded: str, pipes_separate: bool) -> str:
@@ -61,8 +62,14 @@ def mask_non_figures(folded: str, pipes_separate: bool) -> str:
     return out
 
 
-def items_between(masked: str, start: int, end: int, pipes_separate: bool) -> list[Item]:
-    """The figures, null markers and blanks of ``masked[start:end]``, in order."""
+def tab_rows(text: str) -> bool:
+    """True when tabs separate the cells of whole rows ("规章\t0\t0\t0"), not one cell per line."""
+    tabbed = [line.count("\t") for line in text.splitlines() if "\t" in line]
+    return bool(tabbed) and sum(n >= 2 for n in tabbed) * 2 >= len(tabbed)
+
+
+def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_by_tabs: bool = False) -> list[Item]:
+    """The figures, null markers, blanks and text pieces of ``masked[start:end]``, in order."""
     seps = HARD_SEPARATORS if pipes_separate else HARD_SEPARATORS.replace("|", "")
     items: list[Item] = []
     piece_start = start
@@ -70,22 +77,30 @@ def items_between(masked: str, start: int, end: int, pipes_separate: bool) -> li
     for pos in range(start, end + 1):
         if pos < end and masked[pos] not in seps:
             continue
-        items += _piece_items(masked, piece_start, pos, line, bounded=piece_start > start and pos < end)
+        items += _piece_items(masked, piece_start, pos, line, piece_start > start and pos < end, rows_by_tabs)
         line += masked.count("\n", piece_start, pos)
         piece_start = pos + 1
     return items
 
 
-def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool) -> list[Item]:
+def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool, rows_by_tabs: bool) -> list[Item]:
     piece = masked[start:end]
     if not piece.strip():
-        return [Item(BLANK, start, end, line)] if bounded else []
+        return [Item(BLANK, start, end, line, crosses_line="\n" in piece)] if bounded else []
+    # An empty cell next to a line break merges into the text on the other side of it.
+    # (Pipe lines end every cell with "|\n": there a line break after a separator is normal.)
     head, newline, _ = piece.partition("\n")
     if newline and not head.strip() and start > 0 and masked[start - 1] == "\t":
-        # "0\t\n3.危及…": the row's last cell is empty and its line ends; the next row follows.
-        # (Pipe lines end every cell with "|\n": there a line break after a separator is normal.)
+        # "0\t\n3.危及…", "\t0\n\t\n\n四、…": the row's last cell is empty, the next row follows.
         rest = start + len(head) + 1
-        return [Item(BLANK, start, start + len(head), line)] + _piece_items(masked, rest, end, line + 1, bounded)
+        return [Item(BLANK, start, start + len(head), line)] + _piece_items(masked, rest, end, line + 1, bounded, rows_by_tabs)
+    _, newline, tail = piece.rpartition("\n")
+    # Only where tabs separate whole rows: one-cell-per-line text has a tab before every cell.
+    if rows_by_tabs and newline and not tail.strip() and end < len(masked) and masked[end] == "\t" and piece[: -len(tail) - 1].strip():
+        # "…总计\n\t5\t1": the line after the header starts with an empty cell.
+        cut = end - len(tail)
+        return (_piece_items(masked, start, cut - 1, line, bounded, rows_by_tabs)
+                + [Item(BLANK, cut, end, line + piece.count("\n"))])
     items: list[Item] = []
     prev_end = None
     for word in re.finditer(r"[^\s]+", piece):
@@ -114,8 +129,12 @@ def _inside_prose(masked: str, start: int, end: int) -> bool:
     return any(cjk) if masked[start:end] == "无" else all(cjk)
 
 
-def padding(items: list[Item]) -> tuple[int, int]:
-    """Blanks right before the first and right after the last figure: grid or empty cells."""
+def padding(items: list[Item], ruled: bool = False) -> tuple[int, int]:
+    """Blanks right before the first and right after the last figure: grid or empty cells.
+
+    In ruled text ("| 0 | 0 |") the blank from a row's closing rule to the next row's opening
+    one spans the line break; it is no cell, and the last row of a table does not have it.
+    """
     filled = [i for i, it in enumerate(items) if it.kind in (FIG, NULL)]
     if not filled:
         return 0, 0
@@ -124,14 +143,18 @@ def padding(items: list[Item]) -> tuple[int, int]:
         if it.kind != BLANK:
             break
         lead += 1
+    trailing = []
     for it in items[filled[-1] + 1 :]:
         if it.kind != BLANK:
             break
-        trail += 1
-    return lead, trail
+        trailing.append(it)
+    if ruled and trailing and trailing[-1].crosses_line:
+        trailing.pop()
+    return lead, len(trailing)
 
 
-def cells_of(items: list[Item], ncols: int, grid: tuple[int, int] | None = None) -> tuple[list[Item], str | None]:
+def cells_of(items: list[Item], ncols: int, grid: tuple[int, int] | None = None,
+             ruled: bool = False) -> tuple[list[Item], str | None]:
     """Choose the row's cells among its items; the second value explains any doubt.
 
     Blanks between figures are cells. Blanks before the first and after the last figure are
@@ -154,7 +177,7 @@ def cells_of(items: list[Item], ncols: int, grid: tuple[int, int] | None = None)
             return joined, None
         return filled[:ncols], f"{len(filled)} figures for {ncols} columns; the first {ncols} taken"
     if grid is not None:
-        lead, trail = padding(items)
+        lead, trail = padding(items, ruled)
         extra_lead, extra_trail = max(0, lead - grid[0]), max(0, trail - grid[1])
         if len(inner) + extra_lead + extra_trail == ncols:
             return items[first - extra_lead : first] + inner + items[last + 1 : last + 1 + extra_trail], None
