@@ -88,8 +88,9 @@ def _anchors(template: str, other_form: str) -> list[A.Anchor]:
         if table.key == "t4":
             out.append(A.Anchor(T4_BLOCK, A.ROW, ("行政复议",)))
             continue
-        for row in table.rows:
-            out.append(A.Anchor(f"{table.key}.{row.key}", A.ROW, row.anchors))
+        for i, row in enumerate(table.rows):
+            short = min(len(a) for a in row.anchors) < A.EXACT_BELOW
+            out.append(A.Anchor(f"{table.key}.{row.key}", A.ROW, row.anchors, tethered=short and i > 0))
     out.append(A.Anchor("end", A.END, schema.AFTER_TABLES_HEADINGS, weight=0.5))
     return out
 

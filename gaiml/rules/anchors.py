@@ -20,6 +20,7 @@ from ..text import CompactText, canonical_label
 # Anchors this short must match exactly: a fuzzy "总计" would match half the report.
 EXACT_BELOW = 5
 MIN_SCORE = 78.0
+TETHER = 3  # how many anchors back a tethered anchor's predecessor may be
 ROW, HEADING, END = "row", "heading", "end"
 
 
@@ -31,6 +32,9 @@ class Anchor:
     kind: str
     patterns: tuple[str, ...]
     weight: float = 1.0
+    # Short labels ("总计", "其他") also head columns: such a row counts only right after one
+    # of its few predecessors in the template, unless it opens its table.
+    tethered: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,14 +121,21 @@ def chain(anchors: list[Anchor], occurrences: list[Occurrence], figure_starts: l
     back = [-1] * n
     for i, occ in enumerate(occurrences):
         best[i], back[i] = gain[i], -1
+        anchor = anchors[occ.anchor]
+        if anchor.tethered:
+            best[i] = float("-inf")
         for j in range(i):
             prev = occurrences[j]
+            if anchor.tethered and not (occ.anchor - TETHER <= prev.anchor and occ.start - prev.end < 600):
+                continue
             if prev.anchor < occ.anchor and prev.end <= occ.start:
                 # A tiny cost per character skipped prefers tight chains over spread-out ones.
                 cand = best[j] + gain[i] - 1e-7 * (occ.start - prev.end)
                 if cand > best[i]:
                     best[i], back[i] = cand, j
     i = max(range(n), key=best.__getitem__)
+    if best[i] == float("-inf"):
+        return {}
     picked = {}
     while i >= 0:
         picked[anchors[occurrences[i].anchor].name] = occurrences[i]
