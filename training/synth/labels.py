@@ -1,6 +1,6 @@
 """Per-character owners -> spans, and the round trip that proves them.
 
-A span is a dict ``{"start", "end", "kind", "key"}`` with [start, end) code-point offsets into
+A span is a dict ``{"start", "end", "kind", "key", "ocr_misread"}`` with [start, end) code-point offsets into
 the final text. kind "cell": one span over the printed figure (or the printed "/" / "—" of a null
 cell); a blank cell has none. kind "row", "agency", "year": one span per contiguous fragment (a
 wrapped label that a converter interleaves with other cells has several).
@@ -61,11 +61,11 @@ def owners_to_spans(text: str, owner: list[int | None], items: list[Item], item_
                 raise LabelError(f"cell {item.key} broken across lines: {text[start:end]!r}")
             if start > 0 and item_texts[it][:1] in SIGNS and text[start - 1] in SIGNS:
                 start -= 1
-            spans.append({"start": start, "end": end, "kind": "cell", "key": item.key})
+            spans.append({"start": start, "end": end, "kind": "cell", "key": item.key, "ocr_misread": False})
             continue
         for start, end in _runs(positions, owner, text):
             start, end = _extend(text, owner, start, end, item_texts[it])
-            spans.append({"start": start, "end": end, "kind": item.kind, "key": item.key})
+            spans.append({"start": start, "end": end, "kind": item.kind, "key": item.key, "ocr_misread": False})
     spans.sort(key=lambda s: (s["start"], s["end"]))
     return spans
 

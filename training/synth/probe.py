@@ -16,6 +16,8 @@ from .doc import Layout, Segment
 N_PROBES = 3
 BASE = 9  # code digit c is printed as (real + 1 + c) % 10, so it never equals the real digit
 NULL_CHARS = frozenset("/\\—–-－ー")
+# Null markers a PDF font draws 1 em wide: probed by a code hanzi (also 1 em) rather than a digit.
+WIDE_NULL_CHARS = frozenset("—－ー")
 
 
 def _code_chars(n: int = 800) -> str:
@@ -59,7 +61,7 @@ def _is_hanzi(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
-def _probe_segment(seg: Segment, p: int) -> Segment:
+def _probe_segment(seg: Segment, p: int, wide: bool) -> Segment:
     if seg.item is None:
         return seg
     code = (seg.item // BASE ** p) % BASE
@@ -70,6 +72,8 @@ def _probe_segment(seg: Segment, p: int) -> Segment:
         if d is not None:
             nd = (d + 1 + code) % 10
             out.append(chr((_FW0 if ch >= "０" else 48) + nd))
+        elif null and wide and ch in WIDE_NULL_CHARS:
+            out.append(CODE_CHARS[seg.item])
         elif null:
             out.append(str(code))
         elif _is_hanzi(ch):
@@ -79,11 +83,11 @@ def _probe_segment(seg: Segment, p: int) -> Segment:
     return Segment("".join(out), seg.item)
 
 
-def variants(layout: Layout) -> list[Layout]:
-    """The real layout followed by its probe variants."""
+def variants(layout: Layout, wide: bool = False) -> list[Layout]:
+    """The real layout followed by its probe variants; ``wide``: probe 1-em dashes by hanzi (PDF)."""
     if len(layout.items) >= min(BASE ** N_PROBES, len(CODE_CHARS)):
         raise ProbeError(f"too many labelled items: {len(layout.items)}")
-    return [layout] + [layout.map_segments(lambda s, p=p: _probe_segment(s, p)) for p in range(N_PROBES)]
+    return [layout] + [layout.map_segments(lambda s, p=p: _probe_segment(s, p, wide)) for p in range(N_PROBES)]
 
 
 def decode(real: str, probes: list[str]) -> list[int | None]:

@@ -20,6 +20,7 @@ class Style:
     render: Callable[[list, int], list[str]]
     mangles: tuple[str, ...] = ()
     ocr_noise: bool = False
+    wide_null: bool = False  # PDF fonts draw "—" 1 em wide, like a hanzi (see probe.py)
 
 
 def _rng(seed: int, salt: int) -> np.random.Generator:
@@ -60,17 +61,17 @@ STYLES: dict[str, Style] = {
     "w3m": Style(_html("w3m")),
     "pandoc": Style(_html("pandoc")),
     # PDF -> text tools
-    "pdftotext": Style(_pdf("pdftotext")),
-    "pdftotext_layout": Style(_pdf("pdftotext_layout")),
-    "pdftotext_raw": Style(_pdf("pdftotext_raw")),
-    "pdfplumber": Style(_pdf("pdfplumber")),
+    "pdftotext": Style(_pdf("pdftotext"), wide_null=True),
+    "pdftotext_layout": Style(_pdf("pdftotext_layout"), wide_null=True),
+    "pdftotext_raw": Style(_pdf("pdftotext_raw"), wide_null=True),
+    "pdfplumber": Style(_pdf("pdfplumber"), wide_null=True),
     # manglings on top of a converter
     "tabs_mangled": Style(_text_layout("tabs"), ("page_breaks", "wrap_labels", "spaced_chars", "drop_blank")),
     "cell_lines_vertical": Style(_text_layout("cell_lines"), ("vertical_headers", "page_breaks")),
     "w3m_paged": Style(_html("w3m"), ("page_breaks", "spaced_chars")),
-    "pdftotext_layout_wrapped": Style(_pdf("pdftotext_layout"), ("wrap_labels", "drop_blank")),
+    "pdftotext_layout_wrapped": Style(_pdf("pdftotext_layout"), ("wrap_labels", "drop_blank"), wide_null=True),
     # cheap synthetic OCR noise for volume
-    "pdftotext_ocrnoise": Style(_pdf("pdftotext"), ("page_breaks",), ocr_noise=True),
+    "pdftotext_ocrnoise": Style(_pdf("pdftotext"), ("page_breaks",), ocr_noise=True, wide_null=True),
     "tabs_ocrnoise": Style(_text_layout("tabs"), ("spaced_chars",), ocr_noise=True),
 }
 

@@ -1,0 +1,112 @@
+"""python -m training.synth: generate synthetic reports.
+
+    python -m training.synth generate --n 10000 --seed 0 --out data/synth   # HF dataset + stats.json
+    python -m training.synth generate --n 200 --stats                       # print stats only
+    python -m training.synth benchmark --per-style 40                       # training/benchmark_split/
+    python -m training.synth ocr --n 300                                    # real OCR into training/ocr_cache/
+    python -m training.synth show --seed 3 --style lynx                     # one document, spans marked
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import dataset
+from .styles import STYLES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _styles(arg: str | None) -> list[str]:
+    names = arg.split(",") if arg else dataset.all_styles()
+    unknown = [n for n in names if n not in STYLES]
+    if unknown:
+        sys.exit(f"unknown style(s) {unknown}; known: {', '.join(STYLES)}")
+    return names
+
+
+def cmd_generate(a) -> None:
+    jobs = dataset.plan(a.n, a.seed, _styles(a.styles))
+    rows, st = dataset.run(jobs, workers=a.workers, strict=a.strict)
+    if a.ocr_cache:
+        from . import ocr
+
+        cached = ocr.load_cache(REPO / "training" / "ocr_cache")
+        rows += [{k: v for k, v in r.items() if k != "gold"} for r in cached]
+        st["ocr_cached_documents"] = len(cached)
+    print(json.dumps(st, ensure_ascii=False, indent=1))
+    if a.out and not a.stats:
+        out = Path(a.out)
+        dataset.save_dataset(rows, out)
+        (out / "stats.json").write_text(json.dumps(st, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"wrote {len(rows)} documents to {out}", file=sys.stderr)
+
+
+def cmd_benchmark(a) -> None:
+    jobs = dataset.benchmark_plan(a.per_style, _styles(a.styles))
+    rows, st = dataset.run(jobs, workers=a.workers, gold=True)
+    if not a.no_ocr:
+        from . import ocr
+
+        for style, docs in ocr.benchmark_rows(REPO / "training" / "ocr_cache", a.per_style).items():
+            rows += docs
+    dataset.write_split(rows, Path(a.out))
+    print(json.dumps({k: st[k] for k in ("documents", "documents_per_style", "wall_seconds")}, indent=1))
+
+
+def cmd_ocr(a) -> None:
+    from . import ocr
+
+    ocr.build_cache(REPO / "training" / "ocr_cache", a.n, a.start, scan_share=a.scan_share)
+
+
+def cmd_show(a) -> None:
+    from .generate import generate
+
+    g = generate(a.seed, a.style)
+    print(g.text)
+    for s in g.spans:
+        print(s["kind"], s["key"], repr(g.text[s["start"]:s["end"]]), "MISREAD" if s["ocr_misread"] else "")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m training.synth", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate", help="generate a training dataset")
+    g.add_argument("--n", type=int, default=1000)
+    g.add_argument("--seed", type=int, default=0, help="run seed in [0, 100); benchmark seeds are disjoint")
+    g.add_argument("--styles", help="comma-separated style names (default: all non-OCR styles)")
+    g.add_argument("--workers", type=int, default=2)
+    g.add_argument("--out", default=str(REPO / "data" / "synth"))
+    g.add_argument("--stats", action="store_true", help="print statistics only, write nothing")
+    g.add_argument("--ocr-cache", action="store_true", help="append the cached real-OCR documents")
+    g.add_argument("--strict", action="store_true",
+                   help="stop at the first document whose labels cannot be proven (default: skip it, "
+                        "list it under 'errors' in the stats)")
+    g.set_defaults(fn=cmd_generate)
+    b = sub.add_parser("benchmark", help="write the fixed benchmark split")
+    b.add_argument("--per-style", type=int, default=40)
+    b.add_argument("--styles")
+    b.add_argument("--workers", type=int, default=2)
+    b.add_argument("--no-ocr", action="store_true")
+    b.add_argument("--out", default=str(REPO / "training" / "benchmark_split"))
+    b.set_defaults(fn=cmd_benchmark)
+    o = sub.add_parser("ocr", help="render, degrade and OCR documents into the cache (slow; run with nice)")
+    o.add_argument("--n", type=int, default=300)
+    o.add_argument("--start", type=int, default=0)
+    o.add_argument("--scan-share", type=float, default=0.6, help="share of ocr_scan (rest ocr_searchable)")
+    o.set_defaults(fn=cmd_ocr)
+    s = sub.add_parser("show", help="print one document and its spans")
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--style", required=True)
+    s.set_defaults(fn=cmd_show)
+    a = p.parse_args(argv)
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    main()
