@@ -19,16 +19,20 @@ def output_schema() -> dict:
     return json.loads(resources.files("gaiml").joinpath("output.schema.json").read_text(encoding="utf-8"))
 
 
+@cache
+def _validator():
+    import jsonschema  # only needed when checking documents
+
+    return jsonschema.Draft202012Validator(output_schema())
+
+
 def check_output(doc: dict) -> None:
     """Raise OutputError unless ``doc`` matches output.schema.json and holds exactly the cell keys
     of its template and 其他处理 form."""
-    import jsonschema  # the validator is only needed here
-
-    try:
-        jsonschema.validate(doc, output_schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "document"
-        raise OutputError(f"{where}: {exc.message}") from exc
+    error = next(iter(_validator().iter_errors(doc)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "document"
+        raise OutputError(f"{where}: {error.message}")
     expected = schema.cell_keys(doc["template"], doc["other_form"])
     if tuple(doc["cells"]) != expected:
         missing = sorted(set(expected) - set(doc["cells"]))

@@ -5,6 +5,7 @@ import zlib
 
 import pytest
 
+from gaiml.output import check_output
 from gaiml.pipeline import extract_text
 from gaiml.values import values_equal
 from relayout import STYLES, WRITERS, blank_some, relayout, vary_values
@@ -14,6 +15,7 @@ from conftest import ALL_SEEDS
 
 def _wrong(gold: dict, text: str) -> dict:
     result = extract_text(text)
+    check_output(result.to_json())
     got = result.values()
     assert result.template.value == gold["template"]
     assert result.year.value == gold["year"]
