@@ -1,1 +1,15 @@
-"""gaiml: verified figures from government information-disclosure annual reports."""
+"""gaiml: verified figures from Chinese government information-disclosure annual reports.
+
+The public API: ``extract`` (one file), ``extract_text`` (a string), ``Pipeline`` (an engine
+loaded once for many reports), ``check_relations`` (the tables' arithmetic) and ``evaluate``
+(scores against gold files).
+"""
+
+from .document import CellReading, Extraction
+from .errors import GaimlError, InputError
+from .evaluate import evaluate
+from .pipeline import ExtractSettings, Pipeline, extract, extract_text
+from .validate import check_relations
+
+__all__ = ["CellReading", "Extraction", "ExtractSettings", "GaimlError", "InputError", "Pipeline",
+           "check_relations", "evaluate", "extract", "extract_text"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import GaimlError, InputError
-from .pipeline import ExtractSettings, extract
+from .pipeline import ExtractSettings, Pipeline
 from .values import values_equal
 
 INPUT_SUFFIXES = (".txt",)
@@ -93,6 +93,7 @@ def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSett
     gold_files = sorted(gold_dir.glob("*.json"))
     if not gold_files:
         raise InputError(str(gold_dir), "no gold .json files in this folder")
+    pipeline = Pipeline(settings)
     scores = []
     for gold_file in gold_files:
         try:
@@ -105,7 +106,7 @@ def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSett
             scores.append(score_document(gold, None, style, error=f"no input file for {gold['doc_id']}"))
             continue
         try:
-            result = extract(source, settings).to_json()
+            result = pipeline.extract(source).to_json()
             scores.append(score_document(gold, result, style))
         except GaimlError as exc:
             scores.append(score_document(gold, None, style, error=str(exc)))

@@ -28,6 +28,51 @@ class ExtractSettings:
             raise ValueError(f"unknown engine {self.engine!r}; choose one of {sorted(ENGINES)}")
 
 
+class Pipeline:
+    """Extraction with one engine, loaded once: reuse it for many reports (batch, service).
+
+    >>> pipeline = Pipeline(ExtractSettings(engine="rules"))  # doctest: +SKIP
+    >>> [pipeline.extract(p).values() for p in paths]  # doctest: +SKIP
+    """
+
+    def __init__(self, settings: ExtractSettings = ExtractSettings()):
+        self.settings = settings
+        self.engine = ENGINES[settings.engine]()
+
+    def extract(self, path: str | Path) -> Extraction:
+        """Extract one report file; InputError names the file when it cannot be read."""
+        path = Path(path)
+        text, encoding = read_report(path)
+        return self.extract_text(text, doc_id=path.stem, source=str(path), encoding=encoding)
+
+    def extract_text(self, text: str, doc_id: str = "text", source: str | None = None,
+                     encoding: str | None = None) -> Extraction:
+        """Extract a report already read into a string; offsets point into ``text``."""
+        if not text.strip():
+            raise InputError(source or doc_id, "empty text")
+        reading = self.engine.extract(text)
+        if reading.found_rows < MIN_ROWS_FOUND:
+            raise InputError(source or doc_id, "not a government information-disclosure annual report: "
+                                               f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
+        values = {k: c.value for k, c in reading.cells.items()}
+        validation = check_relations(values, reading.template.value, reading.other_form.value)
+        agency = detect_agency(text)
+        return Extraction(
+            doc_id=doc_id,
+            source=source,
+            encoding=encoding,
+            template=Field(reading.template.value, confidence=reading.template.confidence),
+            other_form=Field(reading.other_form.value, confidence=reading.other_form.confidence),
+            year=Field(reading.year.value, reading.year.start, reading.year.end, reading.year.confidence),
+            agency=Field(agency.value, agency.start, agency.end, agency.confidence),
+            cells=reading.cells,
+            engine=self.settings.engine,
+            text=text,
+            validation=validation.to_json(),
+            warnings=reading.warnings,
+        )
+
+
 def extract(path: str | Path, settings: ExtractSettings = ExtractSettings()) -> Extraction:
     """Extract one report file.
 
@@ -50,35 +95,10 @@ def extract(path: str | Path, settings: ExtractSettings = ExtractSettings()) -> 
     >>> result.values()["t2.procurement.amount"]  # doctest: +SKIP
     96558
     """
-    path = Path(path)
-    text, encoding = read_report(path)
-    return extract_text(text, doc_id=path.stem, source=str(path), encoding=encoding, settings=settings)
+    return Pipeline(settings).extract(path)
 
 
 def extract_text(text: str, doc_id: str = "text", source: str | None = None, encoding: str | None = None,
                  settings: ExtractSettings = ExtractSettings()) -> Extraction:
     """Extract a report already read into a string; offsets point into ``text``."""
-    if not text.strip():
-        raise InputError(source or doc_id, "empty text")
-    engine = ENGINES[settings.engine]()
-    reading = engine.extract(text)
-    if reading.found_rows < MIN_ROWS_FOUND:
-        raise InputError(source or doc_id, "not a government information-disclosure annual report: "
-                                           f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
-    values = {k: c.value for k, c in reading.cells.items()}
-    validation = check_relations(values, reading.template.value, reading.other_form.value)
-    agency = detect_agency(text)
-    return Extraction(
-        doc_id=doc_id,
-        source=source,
-        encoding=encoding,
-        template=Field(reading.template.value, confidence=reading.template.confidence),
-        other_form=Field(reading.other_form.value, confidence=reading.other_form.confidence),
-        year=Field(reading.year.value, reading.year.start, reading.year.end, reading.year.confidence),
-        agency=Field(agency.value, agency.start, agency.end, agency.confidence),
-        cells=reading.cells,
-        engine=settings.engine,
-        text=text,
-        validation=validation.to_json(),
-        warnings=reading.warnings,
-    )
+    return Pipeline(settings).extract_text(text, doc_id, source, encoding)

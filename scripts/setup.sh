@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=()
-for list in training/apt-packages.txt; do
+for list in scripts/apt-packages.txt training/apt-packages.txt; do
   [ -f "$list" ] && while read -r pkg; do
     [ -n "$pkg" ] && [ "${pkg#\#}" = "$pkg" ] && apt_packages+=("$pkg")
   done < "$list"

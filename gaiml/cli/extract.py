@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import GaimlError
-from ..pipeline import ENGINES, ExtractSettings, extract
+from ..pipeline import ENGINES, ExtractSettings, Pipeline
 
 REPORT_SUFFIXES = (".txt",)
 
@@ -29,12 +29,13 @@ def extract_command(
         settings = ExtractSettings(engine=engine)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
+    pipeline = Pipeline(settings)
     files = list(collect_reports(paths))
     failed = 0
     out = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
         for path in files:
-            line = _extract_one(path, settings)
+            line = _extract_one(path, pipeline)
             failed += "error" in line
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
             out.flush()
@@ -55,9 +56,9 @@ def collect_reports(paths: list[Path]):
             yield path
 
 
-def _extract_one(path: Path, settings: ExtractSettings) -> dict:
+def _extract_one(path: Path, pipeline: Pipeline) -> dict:
     try:
-        return extract(path, settings).to_json()
+        return pipeline.extract(path).to_json()
     except GaimlError as exc:
         typer.echo(f"error: {exc}", err=True)
         return {"doc_id": path.stem, "source": str(path), "error": str(exc)}
