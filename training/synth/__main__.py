@@ -2,7 +2,7 @@
 
     python -m training.synth generate --n 10000 --seed 0 --out data/synth   # HF dataset + stats.json
     python -m training.synth generate --n 200 --stats                       # print stats only
-    python -m training.synth benchmark --per-style 40                       # training/benchmark_split/
+    python -m training.synth benchmark --per-style 30                       # training/benchmark_split/
     python -m training.synth ocr --n 300                                    # real OCR into training/ocr_cache/
     python -m training.synth show --seed 3 --style lynx                     # one document, spans marked
 """
@@ -89,7 +89,7 @@ def main(argv=None) -> None:
                         "list it under 'errors' in the stats)")
     g.set_defaults(fn=cmd_generate)
     b = sub.add_parser("benchmark", help="write the fixed benchmark split")
-    b.add_argument("--per-style", type=int, default=40)
+    b.add_argument("--per-style", type=int, default=30)
     b.add_argument("--styles")
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--no-ocr", action="store_true")

@@ -223,7 +223,8 @@ def _apply_quirks(rng, quirks, values, printed, template, other_form) -> None:
     for quirk in quirks:
         if quirk == "arith_error":  # a total off by a little: relations break, gold keeps the printed value
             key = str(rng.choice([k for k in keys if k.endswith(".total") and k.startswith("t3.")]))
-            values[key] = max(0, values[key] + int(rng.choice([-2, -1, 1, 1, 2, 10])))
+            delta = int(rng.choice([-2, -1, 1, 1, 2, 10]))
+            values[key] += delta if values[key] + delta >= 0 else -delta
             printed[key] = Printed(str(values[key]), 0, len(str(values[key])))
         elif quirk == "blank_totals":  # 总计 column left empty for most rows
             for key in keys:

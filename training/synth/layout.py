@@ -139,7 +139,7 @@ def _t4(report: Report, items: _Items) -> Table:
     rows = [
         [_h("行政复议", colspan=5), _h("行政诉讼", colspan=10)],
         [_h(f, 2) for f in fields] + [_h("未经复议直接起诉", colspan=5), _h("复议后起诉", colspan=5)],
-        [_h(f) for f in fields] * 2,
+        [_h(f) for f in fields] + [_h(f) for f in fields],  # distinct cells: OCR keys text by cell
         [_value(report, items, f"t4.{g.key}.{f.key}") for g in schema.T4_GROUPS for f in schema.T4_FIELDS],
     ]
     return Table("t4", rows, 15, 3)
