@@ -16,3 +16,4 @@ app = typer.Typer(
 app.command("extract")(extract.extract_command)
 app.command("validate")(validate.validate_command)
 app.command("eval")(evaluate.eval_command)
+from .serve import serve_command; app.command("serve")(serve_command)  # noqa: E702

@@ -1,0 +1,54 @@
+"""gaiml serve [--host 127.0.0.1] [--port 8000] [--engine rules] [--max-bytes N] [--workers N]"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from ..pipeline import ENGINES, ExtractSettings
+
+# Worker processes build their own app: uvicorn imports app_from_env, which reads these.
+_ENGINE_VAR, _MAX_BYTES_VAR = "GAIML_SERVE_ENGINE", "GAIML_SERVE_MAX_BYTES"
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on; the default answers this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    max_bytes: Annotated[int | None, typer.Option(help="Largest request body accepted, in bytes (default 16 MiB); larger ones get 413.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes, each with its own engine (extraction is CPU-bound).")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")] = "info",
+) -> None:
+    """Serve extraction over HTTP: POST /extract, POST /extract/batch, GET /health, GET /version.
+
+    API docs at /docs and /openapi.json once it runs."""
+    # The server stack takes half a second to import: only this command pays for it.
+    import uvicorn
+
+    from ..service import DEFAULT_MAX_BYTES, create_app
+
+    try:
+        settings = ExtractSettings(engine=engine)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--engine") from exc
+    max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    if max_bytes < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--max-bytes")
+    if workers < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--workers")
+    if workers == 1:
+        uvicorn.run(create_app(settings, max_bytes), host=host, port=port, log_level=log_level)
+        return
+    os.environ[_ENGINE_VAR], os.environ[_MAX_BYTES_VAR] = engine, str(max_bytes)
+    uvicorn.run("gaiml.cli.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level)
+
+
+def app_from_env():
+    """The app of one worker process, with the settings `serve_command` put in the environment."""
+    from ..service import DEFAULT_MAX_BYTES, create_app
+
+    return create_app(ExtractSettings(engine=os.environ.get(_ENGINE_VAR, "rules")),
+                      int(os.environ.get(_MAX_BYTES_VAR, DEFAULT_MAX_BYTES)))

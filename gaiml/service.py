@@ -1,0 +1,382 @@
+"""The extraction service over HTTP: `create_app(settings, max_bytes)` builds the FastAPI app.
+
+POST /extract takes one report (a text/plain body in any encoding gaiml reads, a multipart
+upload, or JSON ``{"text", "doc_id"}``) and answers the document `gaiml extract` writes for it;
+POST /extract/batch takes several and answers one entry per input, a document or
+``{"doc_id", "error"}``, so one bad input does not lose the others. Bad input always gets a 4xx
+with ``{"detail": ...}``: 400 empty/undecodable/malformed, 413 too large, 415 unsupported type,
+422 not a report. The pipeline is loaded once at start; extraction runs in the threadpool so
+the event loop keeps answering while a report is read.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from contextlib import asynccontextmanager
+from importlib import metadata
+from pathlib import Path, PurePath
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+from starlette.responses import JSONResponse
+
+from .errors import GaimlError, InputError
+from .output import output_schema
+from .pipeline import ExtractSettings, Pipeline
+from .schema import schema_version
+from .text import decode_report
+
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+# A batch is answered in one response: bound it so one request cannot hold a worker for long.
+MAX_BATCH = 100
+# Uploads read as plain text files; other types need gaiml.readers (HTML, PDF, DOCX).
+TEXT_SUFFIXES = (".txt", "")
+
+
+class Problem(BaseModel):
+    """Every 4xx answer: what was wrong with the request."""
+
+    detail: str
+
+
+class BatchError(BaseModel):
+    """A batch entry for an input that could not be extracted."""
+
+    doc_id: str
+    error: str
+    status: int
+
+
+class Health(BaseModel):
+    status: str
+    engine: str
+
+
+class Version(BaseModel):
+    package: str
+    version: str
+    engine: str
+    engine_version: str
+    schema_version: str
+
+
+class BadInput(HTTPException):
+    """A request the service refuses, with the status code that says why."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(status_code=status, detail=detail)
+
+
+def create_app(settings: ExtractSettings = ExtractSettings(), max_bytes: int = DEFAULT_MAX_BYTES) -> FastAPI:
+    """The FastAPI app: load the engine of ``settings`` once, refuse bodies over ``max_bytes``.
+
+    >>> import uvicorn  # doctest: +SKIP
+    >>> uvicorn.run(create_app(ExtractSettings(engine="rules")), host="127.0.0.1", port=8000)  # doctest: +SKIP
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.pipeline = await run_in_threadpool(Pipeline, settings)
+        yield
+
+    app = FastAPI(title="gaiml", version=_package_version(), lifespan=lifespan,
+                  description=__doc__.split("\n\n", 1)[1])
+    app.add_middleware(_BodyLimit, max_bytes=max_bytes)
+    _add_routes(app, settings)
+    app.openapi = lambda: _openapi(app)
+    return app
+
+
+# ------------------------------------------------------------------ routes
+
+_ERRORS = {
+    400: {"model": Problem, "description": "Empty, undecodable or malformed input.",
+          "content": {"application/json": {"example": {"detail": "upload.txt: binary or undecodable content (not UTF-8, UTF-16, GB18030/GBK text)"}}}},
+    413: {"model": Problem, "description": "Body larger than --max-bytes.",
+          "content": {"application/json": {"example": {"detail": "request body exceeds the limit of 16777216 bytes"}}}},
+    415: {"model": Problem, "description": "Content type or file type not supported.",
+          "content": {"application/json": {"example": {"detail": "unsupported content type 'application/xml'; send text/plain, multipart/form-data or application/json"}}}},
+    422: {"model": Problem, "description": "Readable text, but not a government information-disclosure annual report.",
+          "content": {"application/json": {"example": {"detail": "text: not a government information-disclosure annual report: found 0 table rows (表二/表三/表四 missing)"}}}},
+}
+_DOCUMENT_REF = {"$ref": "#/components/schemas/Document"}
+_EXTRACT_BODY = {"requestBody": {"required": True, "content": {
+    "text/plain": {"schema": {"type": "string", "format": "binary"},
+                   "example": "XX县人民政府2023年政府信息公开工作年度报告\n..."},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "A report file (.txt; .html/.pdf/.docx when gaiml.readers is installed)."}}}},
+    "application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
+        "text": {"type": "string"}, "doc_id": {"type": "string"}}}},
+}}}
+_BATCH_BODY = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+    "application/json": {"schema": {"type": "array", "maxItems": MAX_BATCH, "items": {"oneOf": [
+        {"type": "string"},
+        {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}, "doc_id": {"type": "string"}}}]}},
+        "example": [{"doc_id": "a", "text": "..."}, "..."]},
+}}}
+
+
+def _add_routes(app: FastAPI, settings: ExtractSettings) -> None:
+    @app.get("/health", response_model=Health)
+    async def health(request: Request) -> Health:
+        """Answers while the engine is loaded and the service accepts requests."""
+        return Health(status="ok", engine=settings.engine)
+
+    @app.get("/version", response_model=Version)
+    async def version(request: Request) -> Version:
+        """The package, the engine (name and version) and the cell-key schema version."""
+        engine = request.app.state.pipeline.engine
+        return Version(package="gaiml", version=_package_version(), engine=settings.engine,
+                       engine_version=str(getattr(engine, "version", None) or _package_version()),
+                       schema_version=schema_version())
+
+    @app.post("/extract", openapi_extra=_EXTRACT_BODY, responses={
+        200: {"description": "The document `gaiml extract` writes for this report.",
+              "content": {"application/json": {"schema": _DOCUMENT_REF}}}, **_ERRORS})
+    async def extract(request: Request, doc_id: str = "text") -> JSONResponse:
+        """Extract one report. A text/plain body is decoded like a file (UTF-8, UTF-16 or
+        GB18030/GBK, detected); ``doc_id`` names it in the answer (an upload is named by its file)."""
+        inputs = await _read_inputs(request, doc_id, single=True)
+        doc = await run_in_threadpool(_extract_one, request.app.state.pipeline, inputs[0])
+        return JSONResponse(doc)
+
+    @app.post("/extract/batch", openapi_extra=_BATCH_BODY, responses={
+        200: {"description": "One entry per input, in order: a document, or `{doc_id, error, status}`.",
+              "content": {"application/json": {"schema": {"type": "array", "items": {"oneOf": [
+                  _DOCUMENT_REF, {"$ref": "#/components/schemas/BatchError"}]}}}}}, **_ERRORS})
+    async def extract_batch(request: Request) -> JSONResponse:
+        """Extract several reports: files in one multipart body, or a JSON list of texts (strings
+        or ``{"doc_id", "text"}``). A bad input gets an error entry; the others go on."""
+        inputs = await _read_inputs(request, "text", single=False)
+        return JSONResponse(await run_in_threadpool(_extract_many, request.app.state.pipeline, inputs))
+
+
+# ------------------------------------------------------------------ reading requests
+
+class _Input:
+    """One report as received: already text (JSON), or bytes of a body or of an uploaded file.
+
+    ``source`` is the uploaded file's name, None for a body (there is no file to name)."""
+
+    def __init__(self, doc_id: str, source: str | None, text: str | None = None, data: bytes | None = None):
+        self.doc_id, self.source, self.text, self.data = doc_id, source, text, data
+
+    @property
+    def name(self) -> str:
+        return self.source or self.doc_id
+
+
+async def _read_inputs(request: Request, doc_id: str, single: bool) -> list[_Input]:
+    """The request's reports, or BadInput saying what is wrong with the request itself."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        inputs = await _read_uploads(request)
+    elif kind in ("text/plain", "application/json"):
+        body = await request.body()
+        if not body.strip():
+            raise BadInput(400, "empty body: send the report's text")
+        if kind == "text/plain":
+            if not single:
+                raise BadInput(415, "a batch takes multipart/form-data files or an application/json list of texts")
+            inputs = [_Input(_checked_id(doc_id), None, data=body)]
+        else:
+            inputs = _json_inputs(body, single, doc_id)
+    else:
+        raise BadInput(415, f"unsupported content type {kind or 'none'!r}; send text/plain, "
+                            "multipart/form-data or application/json")
+    if single and len(inputs) != 1:
+        raise BadInput(400, f"expected one report, got {len(inputs)}: use /extract/batch for several")
+    if len(inputs) > MAX_BATCH:
+        raise BadInput(413, f"{len(inputs)} reports in one batch; at most {MAX_BATCH}")
+    return inputs
+
+
+async def _read_uploads(request: Request) -> list[_Input]:
+    try:
+        form = await request.form(max_files=MAX_BATCH + 1, max_fields=MAX_BATCH + 1,
+                                  max_part_size=DEFAULT_MAX_BYTES)
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise
+        raise BadInput(400, f"malformed multipart body: {exc.detail}") from exc
+    try:
+        uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        if not uploads:
+            raise BadInput(400, "multipart body holds no file: send the report as a file field")
+        inputs = []
+        for upload in uploads:
+            name = PurePath(upload.filename or "upload.txt").name or "upload.txt"
+            inputs.append(_Input(_checked_id(PurePath(name).stem), name, data=await upload.read()))
+        return inputs
+    finally:
+        await form.close()
+
+
+def _json_inputs(body: bytes, single: bool, doc_id: str) -> list[_Input]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(400, f"body is not valid JSON ({exc})") from exc
+    items = [payload] if single else payload
+    if not isinstance(items, list):
+        raise BadInput(422, "a batch's JSON body must be a list of texts or {\"doc_id\", \"text\"} objects")
+    inputs = []
+    for n, item in enumerate(items, 1):
+        if isinstance(item, str) and not single:
+            item = {"text": item}
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise BadInput(422, f"item {n}: expected {{\"text\": ..., \"doc_id\": ...}} with text a string")
+        name = item.get("doc_id") or (doc_id if single else f"text-{n}")
+        if not isinstance(name, str):
+            raise BadInput(422, f"item {n}: doc_id must be a string")
+        inputs.append(_Input(_checked_id(name), None, text=item["text"]))
+    return inputs
+
+
+def _check_suffix(item: _Input) -> None:
+    if item.source is None:
+        return
+    suffix = PurePath(item.source).suffix.lower()
+    accepted = (".txt", *(r.SUFFIXES if (r := _readers()) else ()))
+    if suffix not in TEXT_SUFFIXES and suffix not in accepted:
+        raise BadInput(415, f"{item.source}: unsupported file type {suffix!r}; "
+                            f"this service reads {', '.join(dict.fromkeys(accepted))}")
+
+
+def _checked_id(doc_id: str) -> str:
+    if not doc_id.strip():
+        raise BadInput(400, "doc_id must not be empty")
+    return doc_id
+
+
+def _readers():
+    """The gaiml.readers module (HTML, PDF, DOCX), or None in an install without it."""
+    try:
+        from . import readers
+    except ImportError:
+        return None
+    return readers
+
+
+# ------------------------------------------------------------------ extracting (in the threadpool)
+
+def _extract_one(pipeline: Pipeline, item: _Input) -> dict:
+    """The output document, or BadInput: 400 when the input cannot be read, 415 when its type is not
+    supported, 422 when it is not a report."""
+    _check_suffix(item)
+    try:
+        text, encoding = _input_text(item)
+    except GaimlError as exc:
+        raise BadInput(400, str(exc)) from exc
+    if not text.strip():
+        raise BadInput(400, f"{item.name}: empty text")
+    try:
+        return pipeline.extract_text(text, doc_id=item.doc_id, source=item.source, encoding=encoding).to_json()
+    except GaimlError as exc:
+        raise BadInput(422, str(exc)) from exc
+
+
+def _extract_many(pipeline: Pipeline, items: list[_Input]) -> list[dict]:
+    results = []
+    for item in items:
+        try:
+            results.append(_extract_one(pipeline, item))
+        except BadInput as exc:
+            results.append({"doc_id": item.doc_id, "error": exc.detail, "status": exc.status_code})
+        except Exception as exc:  # a bug on one input must not lose the others' answers
+            results.append({"doc_id": item.doc_id, "error": f"internal error: {exc!r}", "status": 500})
+    return results
+
+
+def _input_text(item: _Input) -> tuple[str, str | None]:
+    """Decode an input the way `gaiml extract` reads a file of its type."""
+    if item.text is not None:
+        return item.text, None
+    if item.source is None or PurePath(item.source).suffix.lower() in TEXT_SUFFIXES:
+        return decode_report(item.data, item.name)
+    # Readers take a path: the upload goes to a temporary file of the same name.
+    with tempfile.TemporaryDirectory(prefix="gaiml-upload-") as folder:
+        path = Path(folder) / item.source
+        path.write_bytes(item.data)
+        try:
+            return _readers().read_document(path)
+        except InputError as exc:  # name the upload, not the temporary file
+            raise InputError(item.source, exc.problem) from exc
+        except Exception as exc:  # a damaged file can fail inside its parser library
+            raise InputError(item.source, f"cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+# ------------------------------------------------------------------ plumbing
+
+class _BodyLimit:
+    """Refuse bodies over ``max_bytes`` with 413: at once by Content-Length, else while reading."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit():
+            return await JSONResponse({"detail": "invalid Content-Length"}, 400)(scope, receive, send)
+        if int(length) > self.max_bytes:
+            return await self._too_large(scope, receive, send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:  # a chunked body without Content-Length
+                raise BadInput(413, self._message())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _message(self) -> str:
+        return f"request body exceeds the limit of {self.max_bytes} bytes (gaiml serve --max-bytes)"
+
+    async def _too_large(self, scope, receive, send):
+        await JSONResponse({"detail": self._message()}, 413, headers={"Connection": "close"})(scope, receive, send)
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("gaiml")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's schema plus the output document's JSON Schema (output.schema.json) as `Document`."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    document = copy.deepcopy(output_schema())
+    for key in ("$schema", "$id"):
+        document.pop(key, None)
+    for name, part in document.pop("$defs", {}).items():
+        schemas[f"Document_{name}"] = _rewrite_refs(part)
+    schemas["Document"] = _rewrite_refs(document)
+    schemas["BatchError"] = BatchError.model_json_schema()
+    app.openapi_schema = spec
+    return spec
+
+
+def _rewrite_refs(node):
+    """JSON Schema's local ``#/$defs/x`` becomes OpenAPI's ``#/components/schemas/Document_x``."""
+    if isinstance(node, dict):
+        return {k: (v.replace("#/$defs/", "#/components/schemas/Document_") if k == "$ref" else _rewrite_refs(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
