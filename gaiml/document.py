@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .values import Value
+
+if TYPE_CHECKING:
+    from .detect import Found
 
 
 @dataclass
@@ -30,6 +34,18 @@ class CellReading:
         if self.note:
             out["note"] = self.note
         return out
+
+
+@dataclass
+class Reading:
+    """What an engine read from one text, before validation: the common return of every engine."""
+
+    template: "Found"
+    other_form: "Found"
+    year: "Found"
+    cells: dict[str, CellReading]
+    found_rows: int  # table rows recognised: too few means the text is not such a report
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

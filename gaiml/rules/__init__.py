@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .. import schema
 from ..detect import Found, detect_other_form, detect_template, detect_year
-from ..document import CellReading
+from ..document import CellReading, Reading
 from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
@@ -26,16 +26,6 @@ CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived"
 T4_BLOCK = "t4.block"
 # A row's figures are read at most this far past its label when no next anchor bounds them.
 MAX_TAIL = 1500
-
-
-@dataclass
-class RuleReading:
-    template: Found
-    other_form: Found
-    year: Found
-    cells: dict[str, CellReading]
-    found_rows: int
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,7 +46,7 @@ class RuleExtractor:
 
     name = ENGINE
 
-    def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> RuleReading:
+    def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> Reading:
         """Read the tables of ``text``; ``template``/``other_form`` override detection."""
         folded = fold(text)
         compact = CompactText.of(folded)
@@ -73,7 +63,7 @@ class RuleExtractor:
         warnings: list[str] = []
         cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings)
         found = sum(1 for r in rows if r.items)
-        return RuleReading(tpl, form, year, cells, found, warnings)
+        return Reading(tpl, form, year, cells, found, warnings)
 
 
 def _pipes_separate(folded: str) -> bool:

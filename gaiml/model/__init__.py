@@ -1,0 +1,113 @@
+"""The token-classification extractor: a small BERT tags every character, tags become cells.
+
+``ModelExtractor.from_dir`` loads a model directory (weights as safetensors, config with the
+label map, tokenizer.json, gaiml.json with the schema and tag versions) from local files only.
+``predict`` keeps the per-character probabilities, so active learning can rank by uncertainty.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..detect import detect_other_form, detect_template, detect_year
+from ..document import Reading
+from ..errors import ModelError
+from ..text import CompactText, fold
+from .decode import ENGINE, spans_to_cells
+from .tags import tag_list, tags_to_spans, tags_version
+from .tokenizer import load_tokenizer, encode_chars
+from .windows import owner_windows, window_starts
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
+META_FILE = "gaiml.json"
+
+
+@dataclass
+class Prediction:
+    """Per-character tags with their probability, and the runner-up's, for one text."""
+
+    tags: list[str]
+    scores: list[float]
+    runner_up: list[float]
+
+
+class ModelExtractor:
+    """Extract cells with a fine-tuned character-level token classifier."""
+
+    name = ENGINE
+
+    def __init__(self, model, tokenizer, meta: dict, batch_size: int = 16):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.meta = meta
+        self.batch_size = batch_size
+        self.window = int(meta["window"])
+        self.stride = int(meta["stride"])
+        self.labels = list(meta["tags"])
+
+    @classmethod
+    def from_dir(cls, directory: str | Path = DEFAULT_MODEL_DIR) -> ModelExtractor:
+        """Load a model directory; no network is ever used."""
+        directory = Path(directory)
+        meta_path = directory / META_FILE
+        if not meta_path.exists():
+            raise ModelError(f"{directory}: not a gaiml model directory (no {META_FILE}); "
+                             "train one with `python -m training.train` (see training/README.md)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("tags_version") != tags_version():
+            raise ModelError(f"{directory}: trained on tag set {meta.get('tags_version')}, this gaiml uses "
+                             f"{tags_version()}; retrain the model")
+        import torch
+        from transformers import BertForTokenClassification
+
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        model = BertForTokenClassification.from_pretrained(directory, local_files_only=True)
+        model.eval()
+        return cls(model, load_tokenizer(directory), meta)
+
+    def predict(self, text: str) -> Prediction:
+        """Tag every character of ``text`` (folded first; offsets are unchanged)."""
+        import torch
+
+        folded = fold(text)
+        ids = encode_chars(self.tokenizer, folded)
+        if not ids:
+            return Prediction([], [], [])
+        starts = window_starts(len(ids), self.window, self.stride)
+        cls_id, sep_id = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
+        pad_id = self.tokenizer.token_to_id("[PAD]")
+        probs = []
+        with torch.inference_mode():
+            for b in range(0, len(starts), self.batch_size):
+                batch = [[cls_id] + ids[s:s + self.window] + [sep_id] for s in starts[b:b + self.batch_size]]
+                width = max(map(len, batch))
+                input_ids = torch.tensor([row + [pad_id] * (width - len(row)) for row in batch])
+                mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in batch])
+                logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+                probs.extend(torch.softmax(logits, dim=-1)[:, 1:-1])
+        owners = owner_windows(len(ids), self.window, starts)
+        tags, scores, runner_up = [], [], []
+        for i, w in enumerate(owners):
+            top = probs[w][i - starts[w]].topk(2)
+            tags.append(self.labels[int(top.indices[0])])
+            scores.append(float(top.values[0]))
+            runner_up.append(float(top.values[1]))
+        return Prediction(tags, scores, runner_up)
+
+    def extract(self, text: str) -> Reading:
+        """Cells of ``text``; template, form and year are detected as the rules do."""
+        compact = CompactText.of(fold(text))
+        year = detect_year(text)
+        template = detect_template(compact, year.value)
+        form = detect_other_form(compact)
+        prediction = self.predict(text)
+        spans = tags_to_spans(prediction.tags, prediction.scores)
+        warnings: list[str] = []
+        cells = spans_to_cells(text, spans, template.value, form.value, warnings)
+        rows_found = len({s.entity for s in spans if s.entity.startswith("ROW=")})
+        return Reading(template, form, year, cells, rows_found, warnings)
+
+
+__all__ = ["DEFAULT_MODEL_DIR", "ModelExtractor", "Prediction", "tag_list"]

@@ -1,0 +1,25 @@
+"""Long text -> overlapping windows and back: each character takes the prediction of the
+window where it sits most centrally, so no character is judged at a window's edge."""
+
+from __future__ import annotations
+
+
+def window_starts(length: int, size: int, stride: int) -> list[int]:
+    """Starts of windows of ``size`` characters every ``stride``, the last one flush with the end."""
+    if length <= size:
+        return [0]
+    starts = list(range(0, length - size, stride))
+    starts.append(length - size)
+    return sorted(set(starts))
+
+
+def owner_windows(length: int, size: int, starts: list[int]) -> list[int]:
+    """For each character, the index of the window whose centre is nearest to it."""
+    owners = []
+    w = 0
+    for i in range(length):
+        while w + 1 < len(starts) and starts[w + 1] <= i and (
+                abs(i - (starts[w + 1] + size / 2)) < abs(i - (starts[w] + size / 2)) or i >= starts[w] + size):
+            w += 1
+        owners.append(w)
+    return owners

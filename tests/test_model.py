@@ -1,0 +1,116 @@
+"""The model engine's parts: tags, tokenizer, windows, decoding, and a tiny model trained here."""
+
+import json
+import random
+
+import pytest
+import torch
+
+from gaiml.errors import ModelError
+from gaiml.model import META_FILE, ModelExtractor
+from gaiml.model.decode import spans_to_cells
+from gaiml.model.tags import TaggedSpan, spans_to_tags, tag_list, tags_to_spans
+from gaiml.model.tokenizer import build_tokenizer, character_inventory, encode_chars
+from gaiml.model.windows import owner_windows, window_starts
+from training.synth.generate import generate
+from training.train import DataConfig, ModelConfig, TrainConfig, TrainSettings, batches, build_model, build_windows, save_model
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return build_tokenizer(character_inventory())
+
+
+@pytest.fixture(scope="module")
+def docs():
+    rows = [generate(seed, style).row() for seed, style in zip(range(8), ["tabs", "pipes", "cell_lines", "markdown"] * 2)]
+    return [{**r, "spans": json.loads(r["spans"]) if isinstance(r["spans"], str) else r["spans"]} for r in rows]
+
+
+def test_model_tokenizer_one_token_per_character(tokenizer):
+    text = "规章\t0\t2259\r\n  （一）x龘"
+    ids = encode_chars(tokenizer, text)
+    assert len(ids) == len(text)
+    two, five = encode_chars(tokenizer, "25")
+    assert ids[5:9] == [two, two, five, encode_chars(tokenizer, "9")[0]]  # "2259" is four tokens
+    assert ids[2] == ids[4] != ids[9]  # tabs and line breaks are tokens of their own
+    assert ids[-1] == tokenizer.token_to_id("[UNK]")  # a rare character outside the inventory
+
+
+def test_model_windows_give_each_character_its_most_central_window():
+    starts = window_starts(1000, 256, 192)
+    assert starts[0] == 0 and starts[-1] == 1000 - 256
+    owners = owner_windows(1000, 256, starts)
+    for i, w in enumerate(owners):
+        assert starts[w] <= i < starts[w] + 256
+        centre = abs(i - (starts[w] + 128))
+        assert all(centre <= abs(i - (s + 128)) for s in starts if s <= i < s + 256)
+
+
+def test_model_tags_round_trip(docs):
+    doc = docs[0]
+    tags = spans_to_tags(len(doc["text"]), doc["spans"])
+    spans = tags_to_spans(tags)
+    assert len(spans) == len(doc["spans"])
+    assert [(s.start, s.end) for s in spans] == [(s["start"], s["end"]) for s in sorted(doc["spans"], key=lambda s: s["start"])]
+
+
+def test_model_decode_takes_row_from_the_last_row_label():
+    text = "（一）予以公开 3 0 1\n总计 9"
+    spans = [TaggedSpan("ROW=t3.granted", 3, 7, 0.9), TaggedSpan("COL=t3.natural_person", 8, 9, 0.99),
+             TaggedSpan("COL=t3.research", 12, 13, 0.8), TaggedSpan("COL=t4.review.total", 17, 18, 0.7)]
+    cells = spans_to_cells(text, spans, "2021", "split", [])
+    assert cells["t3.granted.natural_person"].value == 3
+    assert cells["t3.granted.research"].value == 1 and cells["t3.granted.research"].confidence == 0.8
+    assert cells["t4.review.total"].value == 9
+    assert cells["t3.granted.total"].value is None and cells["t3.granted.total"].start is None
+
+
+def tiny_config(tmp_path) -> TrainConfig:
+    return TrainConfig(data=DataConfig(window=64, stride=48),
+                       model=ModelConfig(layers=1, hidden=32, heads=2, intermediate=64, max_position=66),
+                       train=TrainSettings(batch_size=8, learning_rate=3e-3, out_dir=str(tmp_path / "model")))
+
+
+def test_model_tiny_training_loss_falls_and_save_load_is_identical(tmp_path, tokenizer, docs):
+    torch.manual_seed(0)
+    cfg = tiny_config(tmp_path)
+    windows = build_windows(docs, tokenizer, cfg)
+    model = build_model(cfg, tokenizer.get_vocab_size())
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.train.learning_rate)
+    stream = batches(windows, cfg.train.batch_size, random.Random(0))
+    losses = []
+    for _ in range(60):
+        loss = model(**next(stream)).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    assert sum(losses[-10:]) / 10 < 0.5 * sum(losses[:10]) / 10
+
+    out = tmp_path / "model"
+    save_model(model, tokenizer, cfg, {"entity_f1": 0.0}, out)
+    model.eval()
+    in_memory = ModelExtractor(model, tokenizer, json.loads((out / META_FILE).read_text()))
+    loaded = ModelExtractor.from_dir(out)
+    text = docs[1]["text"]
+    a, b = in_memory.predict(text), loaded.predict(text)
+    assert a.tags == b.tags
+    assert a.scores == pytest.approx(b.scores, abs=1e-6)
+    assert len(a.tags) == len(text)
+    assert set(a.tags) <= set(tag_list())
+    reading = loaded.extract(text)
+    assert all(c.start is None or text[c.start:c.end] == c.text for c in reading.cells.values())
+
+
+def test_model_refuses_a_directory_of_another_tag_set(tmp_path, tokenizer):
+    cfg = tiny_config(tmp_path)
+    out = tmp_path / "model"
+    save_model(build_model(cfg, tokenizer.get_vocab_size()), tokenizer, cfg, {}, out)
+    meta = json.loads((out / META_FILE).read_text())
+    meta["tags_version"] = "000000000000"
+    (out / META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="retrain"):
+        ModelExtractor.from_dir(out)
+    with pytest.raises(ModelError, match="not a gaiml model"):
+        ModelExtractor.from_dir(tmp_path / "nowhere")
