@@ -9,7 +9,7 @@ from .detect import detect_agency
 from .document import Extraction, Field
 from .errors import InputError
 from .rules import RuleExtractor
-from .text import read_report
+from .readers import read_document
 from .validate import check_relations
 
 ENGINES = {"rules": RuleExtractor}
@@ -42,7 +42,7 @@ class Pipeline:
     def extract(self, path: str | Path) -> Extraction:
         """Extract one report file; InputError names the file when it cannot be read."""
         path = Path(path)
-        text, encoding = read_report(path)
+        text, encoding = read_document(path)
         return self.extract_text(text, doc_id=path.stem, source=str(path), encoding=encoding)
 
     def extract_text(self, text: str, doc_id: str = "text", source: str | None = None,

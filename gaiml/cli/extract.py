@@ -1,64 +1,49 @@
-"""gaiml extract PATH... [-o OUT.jsonl] [--engine rules]"""
+"""gaiml extract PATH... [-o OUT.jsonl] [--engine rules] [--workers N] [--resume] [--with-text]"""
 
 from __future__ import annotations
 
-import json
-import sys
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..batch import extract_many
 from ..errors import GaimlError
-from ..pipeline import ENGINES, ExtractSettings, Pipeline
-
-REPORT_SUFFIXES = (".txt",)
+from ..pipeline import ENGINES, ExtractSettings
 
 
 def extract_command(
-    paths: Annotated[list[Path], typer.Argument(help="Report files, or folders searched recursively for *.txt reports.")],
+    paths: Annotated[list[Path], typer.Argument(help="Report files (.txt, .html, .htm, .pdf, .docx), folders searched recursively, or quoted globs.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON Lines here (one document per line) instead of standard output.")] = None,
     engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes, each loading the engine once (default: the CPU cores).")] = os.cpu_count() or 1,
+    resume: Annotated[bool, typer.Option(help="Keep the documents already in --output and extract only the others.")] = False,
+    with_text: Annotated[bool, typer.Option(help="Add each document's extracted text (what its spans index) as \"text\".")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar with rate and ETA on standard error.")] = True,
 ) -> None:
-    """Extract every cell of each report as one JSON document per line.
+    """Extract every cell of each report as one JSON document per line, in parallel.
 
-    A report that cannot be read (missing, empty, binary, not such a report) gets an error line
-    naming the file and the problem; the others go on. Exit code 1 when any report failed.
+    Lines are written as documents complete, so an interrupted run keeps what it finished and
+    --resume carries on. A report that cannot be read (missing, empty, binary, broken, encrypted,
+    not such a report) gets an error line naming the file and the problem; the others go on.
+    A summary ends the run. Exit code 1 when any report failed.
     """
     try:
         settings = ExtractSettings(engine=engine)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
-    pipeline = Pipeline(settings)
-    files = list(collect_reports(paths))
-    failed = 0
-    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    if resume and output is None:
+        raise typer.BadParameter("--resume needs --output", param_hint="--resume")
     try:
-        for path in files:
-            line = _extract_one(path, pipeline)
-            failed += "error" in line
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            out.flush()
-    finally:
-        if output:
-            out.close()
-    typer.echo(f"{len(files) - failed} extracted, {failed} failed", err=True)
-    if failed:
-        raise typer.Exit(1)
-
-
-def collect_reports(paths: list[Path]):
-    """Files as given, folders expanded to their reports (sorted, recursive)."""
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES)
-        else:
-            yield path
-
-
-def _extract_one(path: Path, pipeline: Pipeline) -> dict:
-    try:
-        return pipeline.extract(path).to_json()
+        summary = extract_many(paths, settings, workers=workers, out=output, resume=resume,
+                               with_text=with_text, progress=progress)
     except GaimlError as exc:
         typer.echo(f"error: {exc}", err=True)
-        return {"doc_id": path.stem, "source": str(path), "error": str(exc)}
+        raise typer.Exit(2) from exc
+    if not progress:  # the bar prints each failure as it happens
+        for reason in summary.failures.values():
+            typer.echo(f"error: {reason}", err=True)
+    typer.echo(summary.to_text(), err=True)
+    if summary.failed:
+        raise typer.Exit(1)

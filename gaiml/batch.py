@@ -1,0 +1,251 @@
+"""extract_many(): a whole collection of report files through worker processes, into JSON Lines.
+
+Each worker process builds one Pipeline (the engine loads once, not per document). Lines are
+written as documents complete, one write and flush each, so a crash or a kill loses nothing
+finished, and ``resume`` skips every source already in the output file.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable
+
+from .errors import GaimlError
+from .pipeline import ExtractSettings, Pipeline
+from .readers import SUFFIXES
+
+# Cells read with less confidence than this (a derived or doubtful placement) need a human look.
+LOW_CONFIDENCE = 0.8
+# A file in flight when a worker process died this many times is recorded as failed, not retried.
+MAX_CRASHES = 2
+_GLOB_CHARS = set("*?[")
+
+
+def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files as given, folders searched recursively for readable reports, globs expanded;
+    each file once, in the order found (folders and globs sorted)."""
+    found: dict[str, Path] = {}
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            matches = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        elif not path.exists() and _GLOB_CHARS & set(str(item)):
+            matches = sorted(Path(p) for p in glob.glob(str(item), recursive=True) if Path(p).is_file())
+            matches = matches or [path]  # a glob matching nothing is reported like a missing file
+        else:
+            matches = [path]
+        for match in matches:
+            found.setdefault(source_key(match), match)
+    return list(found.values())
+
+
+def source_key(source: str | Path) -> str:
+    """The identity of a document across runs: its absolute path (``resume`` compares these)."""
+    return os.path.abspath(source)
+
+
+@dataclass
+class Summary:
+    """What a batch produced: the counts the CLI prints, over every document of the run
+    (those found already done by ``resume`` included)."""
+
+    documents: int = 0
+    verified: int = 0  # no broken relation
+    source_inconsistent: int = 0  # some relation broken: the report's own arithmetic, or a misread
+    needs_review: int = 0  # warnings or low-confidence cells (counted among the two above)
+    failed: int = 0
+    resumed: int = 0  # already in the output file, not extracted again
+    seconds: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)  # source -> reason
+
+    def add(self, line: dict) -> None:
+        self.documents += 1
+        if "error" in line:
+            self.failed += 1
+            self.failures[line.get("source") or line.get("doc_id", "?")] = line["error"]
+            return
+        if line["validation"]["broken"]:
+            self.source_inconsistent += 1
+        else:
+            self.verified += 1
+        self.needs_review += needs_review(line)
+
+    def to_text(self) -> str:
+        extracted = self.documents - self.resumed
+        rate = extracted / self.seconds if self.seconds else 0.0
+        resumed = f", {self.resumed} already done" if self.resumed else ""
+        return (f"{self.documents} documents{resumed}: {self.verified} verified, {self.source_inconsistent} "
+                f"source-inconsistent, {self.needs_review} need review, {self.failed} failed; "
+                f"{extracted} extracted in {self.seconds:.1f} s ({rate:.1f}/s)")
+
+
+def needs_review(line: dict) -> bool:
+    """A result a person should look at: the extractor warned, or some cell is low-confidence."""
+    return bool(line["warnings"]) or any(c["confidence"] < LOW_CONFIDENCE for c in line["cells"].values())
+
+
+def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = ExtractSettings(),
+                 workers: int | None = None, out: str | Path | IO[str] | None = None, resume: bool = False,
+                 with_text: bool = False, progress: bool = False) -> Summary:
+    """Extract many report files in parallel, one JSON line per document as each completes.
+
+    Parameters
+    ----------
+    paths : files, folders (searched recursively for .txt, .html, .htm, .pdf, .docx) and globs.
+    settings : the engine; each worker process builds one Pipeline from it.
+    workers : worker processes (default: the number of CPU cores).
+    out : the JSON Lines file (or an open text stream; None: standard output).
+    resume : keep the lines already in ``out`` and skip their sources; otherwise ``out`` is rewritten.
+    with_text : add each document's extracted text (what its spans index) as ``"text"``.
+    progress : show a progress bar with rate and ETA, and each failure, on standard error.
+
+    Returns
+    -------
+    Summary of the whole run; a file that fails gets a line ``{"doc_id", "source", "error"}``.
+
+    Examples
+    --------
+    >>> summary = extract_many(["../shared/seeds/raw"], out="results.jsonl")  # doctest: +SKIP
+    >>> summary.failed  # doctest: +SKIP
+    0
+    """
+    files = collect_paths(paths)
+    summary = Summary()
+    done = load_done(Path(out)) if resume and _is_path(out) else {}
+    if resume and not _is_path(out):
+        raise ValueError("resume needs an output file")
+    todo = []
+    for path in files:
+        line = done.get(source_key(path))
+        if line is None:
+            todo.append(path)
+        else:
+            summary.add(line)
+            summary.resumed += 1
+    started = time.perf_counter()
+    stream, close = _open_output(out, append=bool(resume))
+    try:
+        bar = _progress_bar(len(todo), progress)
+        for line in _run(todo, settings, workers or os.cpu_count() or 1, with_text):
+            stream.write(json.dumps(line, ensure_ascii=False) + "\n")
+            stream.flush()
+            summary.add(line)
+            if progress and "error" in line:
+                bar.write(f"error: {line['error']}", file=sys.stderr)
+            bar.update(1)
+        bar.close()
+    finally:
+        if close:
+            stream.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def load_done(out: Path) -> dict[str, dict]:
+    """Lines already in ``out`` by source key; a last line cut off by a kill is removed from the file."""
+    if not out.exists():
+        return {}
+    data = out.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    if len(complete) < len(data):
+        with out.open("r+b") as f:
+            f.truncate(len(complete))
+    done = {}
+    for n, raw in enumerate(complete.decode("utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise GaimlError(f"{out}: line {n} is not JSON ({exc.msg}); cannot resume from it") from exc
+        if line.get("source"):
+            done[source_key(line["source"])] = line
+    return done
+
+
+def _is_path(out) -> bool:
+    return isinstance(out, (str, Path))
+
+
+def _open_output(out, append: bool):
+    if out is None:
+        return sys.stdout, False
+    if not _is_path(out):
+        return out, False
+    return open(out, "a" if append else "w", encoding="utf-8"), True
+
+
+def _progress_bar(total: int, show: bool):
+    from tqdm import tqdm
+
+    # Not a terminal (a log file, CI): redraw rarely instead of hundreds of times a second.
+    interval = 0.1 if sys.stderr.isatty() else 5.0
+    return tqdm(total=total, unit="doc", file=sys.stderr, disable=not show, mininterval=interval,
+                dynamic_ncols=True, smoothing=0.05)
+
+
+# ------------------------------------------------------------------ worker processes
+
+_pipeline: Pipeline | None = None
+
+
+def _start_worker(settings: ExtractSettings) -> None:
+    """Pool initializer: the one Pipeline of this worker process."""
+    global _pipeline
+    _pipeline = Pipeline(settings)
+
+
+def extract_line(path: str, with_text: bool = False, pipeline: Pipeline | None = None) -> dict:
+    """One file's output line: the result document, or an error line naming the file and the reason."""
+    pipeline = pipeline or _pipeline
+    try:
+        extraction = pipeline.extract(path)
+    except GaimlError as exc:
+        return error_line(path, str(exc))
+    except Exception as exc:  # a bug on one odd file must not stop a run of thousands
+        return error_line(path, f"{path}: internal error ({type(exc).__name__}: {exc})")
+    line = extraction.to_json()
+    if with_text:
+        line["text"] = extraction.text
+    return line
+
+
+def error_line(path: str | Path, reason: str) -> dict:
+    return {"doc_id": Path(path).stem, "source": str(path), "error": reason}
+
+
+def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: bool):
+    """Yield one line per file as completed; a file that keeps killing its worker gets an error line."""
+    crashes: Counter[Path] = Counter()
+    # forkserver: workers start clean, safe with the threads the parent runs (progress bar, pool manager).
+    context = multiprocessing.get_context("forkserver")
+    while todo:
+        broken = []
+        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context, initializer=_start_worker,
+                                 initargs=(settings,)) as pool:
+            futures = {pool.submit(extract_line, str(path), with_text): path for path in todo}
+            try:
+                for future in as_completed(futures):
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken.append(futures[future])
+            except BaseException:  # interrupted or the consumer stopped: drop what has not started
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        # A worker died (crash, out of memory): the files it may have held are tried again.
+        crashes.update(broken)
+        for path in broken:
+            if crashes[path] >= MAX_CRASHES:
+                yield error_line(path, f"{path}: the worker process died while reading it (crash or out of memory)")
+        todo = [p for p in broken if crashes[p] < MAX_CRASHES]
