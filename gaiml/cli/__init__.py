@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import evaluate, extract, validate
+from . import evaluate, export, extract, validate
 
 app = typer.Typer(
     help="Extract verified figures from Chinese government information-disclosure annual reports "
@@ -16,4 +16,5 @@ app = typer.Typer(
 app.command("extract")(extract.extract_command)
 app.command("validate")(validate.validate_command)
 app.command("eval")(evaluate.eval_command)
+app.command("export")(export.export_command)
 from .serve import serve_command; app.command("serve")(serve_command)  # noqa: E702

@@ -1,0 +1,144 @@
+"""Results (JSON Lines of `gaiml extract`) to tables: wide CSV/XLSX for analysis, long CSV for review.
+
+Wide: one row per report, one column per cell key. Three header rows: the cell keys, then the
+table and printed row label (表三 （七）总计), then the printed column label (自然人), so each
+column reads as in the report. Reports of both templates share one file: the union of keys,
+blank where a report's template has no such cell. Long: one row per (report, cell).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from . import schema
+from .batch import LOW_CONFIDENCE, needs_review
+from .errors import InputError
+
+TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
+# The per-report columns before the cells: (field, Chinese header).
+DOCUMENT_COLUMNS = (("doc_id", "文件"), ("source", "来源"), ("template", "模板"), ("year", "年度"),
+                    ("agency", "机关"), ("status", "状态"), ("needs_review", "需复核"), ("error", "错误"))
+LONG_COLUMNS = ("doc_id", "source", "key", "row_label", "column_label", "value", "confidence", "status", "note")
+# Excel reads UTF-8 CSV as the local code page unless it starts with a BOM.
+CSV_ENCODING = "utf-8-sig"
+
+
+def load_results(path: str | Path) -> list[dict]:
+    """The documents of a JSON Lines results file; InputError names a line that is not JSON."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot be read ({exc})") from exc
+    docs = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            try:
+                docs.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(str(path), f"line {n} is not JSON ({exc.msg})") from exc
+    return docs
+
+
+def document_status(doc: dict) -> str:
+    """failed, source-inconsistent (some relation broken) or verified."""
+    if "error" in doc:
+        return "failed"
+    return "source-inconsistent" if doc["validation"]["broken"] else "verified"
+
+
+def wide_cells(docs: list[dict]) -> list[schema.Cell]:
+    """The union of the cells of every template and form among ``docs``, table by table."""
+    combos = sorted({(d["template"], d["other_form"]) for d in docs if "error" not in d})
+    seen: dict[str, schema.Cell] = {}
+    for table in TABLE_NAMES:
+        for template, form in combos:
+            for cell in schema.cells(template, form):
+                if cell.table == table:
+                    seen.setdefault(cell.key, cell)
+    return list(seen.values())
+
+
+def wide_rows(docs: list[dict]) -> list[list]:
+    """Three header rows (keys, row labels, column labels), then one row per report."""
+    cells = wide_cells(docs)
+    rows = [
+        [name for name, _ in DOCUMENT_COLUMNS] + [c.key for c in cells],
+        [label for _, label in DOCUMENT_COLUMNS] + [f"{TABLE_NAMES[c.table]} {c.row_label}" for c in cells],
+        [""] * len(DOCUMENT_COLUMNS) + [c.column_label for c in cells],
+    ]
+    for doc in docs:
+        failed = "error" in doc
+        info = {**doc, "status": document_status(doc),
+                "needs_review": "" if failed else ("yes" if needs_review(doc) else "no")}
+        values = {} if failed else {k: c["value"] for k, c in doc["cells"].items()}
+        rows.append([info.get(name) for name, _ in DOCUMENT_COLUMNS] + [values.get(c.key) for c in cells])
+    return rows
+
+
+def long_rows(docs: list[dict]):
+    """One row per (report, cell), with the cell's review status; a failed report gets one row."""
+    yield list(LONG_COLUMNS)
+    for doc in docs:
+        if "error" in doc:
+            yield [doc.get("doc_id"), doc.get("source"), "", "", "", "", "", "failed", doc["error"]]
+            continue
+        labels = schema.cell_index(doc["template"], doc["other_form"])
+        broken = {key for b in doc["validation"]["broken"] for key in b["left"] + b["right"]}
+        for key, cell in doc["cells"].items():
+            label = labels[key]
+            yield [doc["doc_id"], doc["source"], key, f"{TABLE_NAMES[label.table]} {label.row_label}",
+                   label.column_label, cell["value"], cell["confidence"], cell_status(key, cell, broken),
+                   cell.get("note", "")]
+
+
+def cell_status(key: str, cell: dict, broken: set[str]) -> str:
+    """in-broken-relation, low-confidence or ok: what a reviewer should check first."""
+    if key in broken:
+        return "in-broken-relation"
+    if cell["confidence"] < LOW_CONFIDENCE:
+        return "low-confidence"
+    return "ok"
+
+
+def write_csv(rows, path: str | Path) -> None:
+    with open(path, "w", encoding=CSV_ENCODING, newline="") as f:
+        writer = csv.writer(f)
+        for row in rows:
+            writer.writerow("" if v is None else v for v in row)
+
+
+def write_xlsx(rows: list[list], path: str | Path, header_rows: int = 3) -> None:
+    """One sheet, header rows frozen; write-only mode keeps thousands of reports cheap."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("gaiml")
+    sheet.freeze_panes = f"{_column_letter(len(DOCUMENT_COLUMNS) + 1)}{header_rows + 1}"
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def _column_letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n)
+
+
+FORMATS = {
+    "csv": lambda docs, path: write_csv(wide_rows(docs), path),
+    "xlsx": lambda docs, path: write_xlsx(wide_rows(docs), path),
+    "long": lambda docs, path: write_csv(long_rows(docs), path),
+}
+
+
+def export(results: str | Path, fmt: str, path: str | Path) -> int:
+    """Write the results file ``results`` as ``fmt`` (csv, xlsx, long) to ``path``; returns the reports written."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {sorted(FORMATS)}")
+    docs = load_results(results)
+    FORMATS[fmt](docs, path)
+    return len(docs)
