@@ -79,7 +79,7 @@ def _anchors(template: str, other_form: str) -> list[A.Anchor]:
             out.append(A.Anchor(T4_BLOCK, A.ROW, ("行政复议",)))
             continue
         for i, row in enumerate(table.rows):
-            short = min(len(a) for a in row.anchors) < A.EXACT_BELOW
+            short = min(len(a) for a in row.anchors) < A.TETHER_BELOW
             out.append(A.Anchor(f"{table.key}.{row.key}", A.ROW, row.anchors, tethered=short and i > 0))
     out.append(A.Anchor("end", A.END, schema.AFTER_TABLES_HEADINGS, weight=0.5))
     return out
@@ -108,11 +108,11 @@ def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list
             row.raw_items = items_between(masked, occ.start, end, pipes, rows_by_tabs)
             segment = masked[occ.start:end]
             row.same_line_spaces = not any(ch in segment for ch in HARD_SEPARATORS if ch != "|" or pipes)
-    _choose_cells(rows, ruled=pipes or any(ch in masked for ch in "│┃║"))
+    _choose_cells(masked, rows, ruled=pipes or any(ch in masked for ch in "│┃║"))
     return rows
 
 
-def _choose_cells(rows: list[_Row], ruled: bool) -> None:
+def _choose_cells(masked: str, rows: list[_Row], ruled: bool) -> None:
     """Each row's cells among its items, short rows judged against their table's usual grid."""
     complete = [r for r in rows if r.raw_items is not None
                 and sum(it.kind in (FIG, NULL) for it in r.raw_items) == len(r.keys)]
@@ -124,7 +124,7 @@ def _choose_cells(rows: list[_Row], ruled: bool) -> None:
         pads = Counter(padding(r.raw_items, ruled) for r in complete if r.name.split(".")[0] == table)
         pads = pads or Counter(padding(r.raw_items, ruled) for r in complete if r is not row)
         grid = pads.most_common(1)[0][0] if pads else None
-        row.items, row.doubt = cells_of(row.raw_items, len(row.keys), grid, ruled)
+        row.items, row.doubt = cells_of(masked, row.raw_items, len(row.keys), grid, ruled)
 
 
 def _is_last_before(order: list[str], name: str, picked) -> bool:

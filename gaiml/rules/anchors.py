@@ -18,9 +18,13 @@ from rapidfuzz import fuzz
 from ..text import CompactText, canonical_label
 
 # Anchors this short must match exactly: a fuzzy "总计" would match half the report.
-EXACT_BELOW = 5
+EXACT_BELOW = 4
 MIN_SCORE = 78.0
+# Four characters with one misread ("其他处埋") score 75; such anchors are tethered anyway.
+MIN_SCORE_SHORT = 74.0
+TETHER_BELOW = 5  # anchors shorter than this are tethered to their neighbours
 TETHER = 3  # how many anchors back a tethered anchor's predecessor may be
+TETHER_CHARS = 200  # and how many label characters before it
 ROW, HEADING, END = "row", "heading", "end"
 
 
@@ -64,14 +68,14 @@ def find_occurrences(compact: CompactText, pattern: str, index: dict[str, list[i
         for p in index.get(pattern[j : j + 2], ()):
             votes[p - j] += 1
     exact_starts = {s for s, _, _ in found}
-    need = max(2, int(0.35 * (m - 1)))
+    need = max(1 if m < TETHER_BELOW else 2, int(0.35 * (m - 1)))
     for start in sorted(s for s, v in votes.items() if v >= need):
         if any(abs(start - s) <= m // 2 for s in exact_starts):
             continue
         lo = max(0, start - 2)
         window = chars[lo : start + m + 2]
         hit = fuzz.partial_ratio_alignment(pattern, window)
-        if hit is None or hit.score < MIN_SCORE:
+        if hit is None or hit.score < (MIN_SCORE_SHORT if m < TETHER_BELOW else MIN_SCORE):
             continue
         cstart, cend = lo + hit.dest_start, lo + hit.dest_end
         if found and cstart < found[-1][1] and found[-1][2] >= hit.score / 100:
@@ -126,7 +130,8 @@ def chain(anchors: list[Anchor], occurrences: list[Occurrence], figure_starts: l
             best[i] = float("-inf")
         for j in range(i):
             prev = occurrences[j]
-            if anchor.tethered and not (occ.anchor - TETHER <= prev.anchor and occ.start - prev.end < 600):
+            # Distance in label characters: page breaks and aligned columns add only spaces.
+            if anchor.tethered and not (occ.anchor - TETHER <= prev.anchor and occ.cstart - prev.cend < TETHER_CHARS):
                 continue
             if prev.anchor < occ.anchor and prev.end <= occ.start:
                 # A tiny cost per character skipped prefers tight chains over spread-out ones.

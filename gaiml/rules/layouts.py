@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from ..values import FIGURE_PATTERN, is_null_marker
 
 FIG, NULL, BLANK, TEXT = "figure", "null", "blank", "text"
-_FILLER = "※"  # stands in for ignored text; a label-like character, so never a blank or a figure
+_FILLER = "※"
+_ZEROS = str.maketrans("OoD", "000")
+_OCR_WORD = re.compile(r"[OoDlI]{1,3}")  # stands in for ignored text; a label-like character, so never a blank or a figure
 
 HARD_SEPARATORS = "\t│┃║┆┇┊┋|"
 _NOT_FIGURES = [
@@ -109,7 +111,7 @@ def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool, ro
         glued = prev_end is not None and masked[prev_end:w_start] == " "
         if is_null_marker(word.group()) and not _inside_prose(masked, w_start, w_end):
             items.append(Item(NULL, w_start, w_end, w_line, glued))
-        elif word.group() in ("O", "o", "l", "I"):  # a lone OCR letter in a cell is a digit
+        elif _OCR_WORD.fullmatch(word.group()):  # "O", "l", "DO": OCR letters alone in a cell are digits
             items.append(Item(FIG, w_start, w_end, w_line, glued))
         else:
             for m in FIGURE_PATTERN.finditer(word.group()):
@@ -153,7 +155,7 @@ def padding(items: list[Item], ruled: bool = False) -> tuple[int, int]:
     return lead, len(trailing)
 
 
-def cells_of(items: list[Item], ncols: int, grid: tuple[int, int] | None = None,
+def cells_of(masked: str, items: list[Item], ncols: int, grid: tuple[int, int] | None = None,
              ruled: bool = False) -> tuple[list[Item], str | None]:
     """Choose the row's cells among its items; the second value explains any doubt.
 
@@ -176,12 +178,35 @@ def cells_of(items: list[Item], ncols: int, grid: tuple[int, int] | None = None,
         if joined is not None:
             return joined, None
         return filled[:ncols], f"{len(filled)} figures for {ncols} columns; the first {ncols} taken"
+    split = _split_leading_zeros(masked, inner, ncols)
+    if split is not None:
+        return split, "fused zeros split"
     if grid is not None:
         lead, trail = padding(items, ruled)
         extra_lead, extra_trail = max(0, lead - grid[0]), max(0, trail - grid[1])
         if len(inner) + extra_lead + extra_trail == ncols:
             return items[first - extra_lead : first] + inner + items[last + 1 : last + 1 + extra_trail], None
     return filled, f"{len(filled)} figures for {ncols} columns"
+
+
+def _split_leading_zeros(text: str, inner: list[Item], ncols: int) -> list[Item] | None:
+    """Split figures no report prints, "00", "019", "DO", into their cells: OCR lost the gap.
+
+    A count never has a leading zero, so "019" is "0" and "19" fused. Taken only when the
+    split gives the row exactly its number of cells.
+    """
+    out = []
+    for it in inner:
+        digits = text[it.start:it.end].translate(_ZEROS) if it.kind == FIG else ""
+        zeros = len(digits) - len(digits.lstrip("0"))
+        if zeros and len(digits) > 1 and "." not in digits and "," not in digits:
+            zeros = min(zeros, len(digits) - 1) if digits.strip("0") else len(digits)
+            out += [Item(FIG, it.start + k, it.start + k + 1, it.line) for k in range(zeros)]
+            if it.start + zeros < it.end:
+                out.append(Item(FIG, it.start + zeros, it.end, it.line))
+        else:
+            out.append(it)
+    return out if len(out) == ncols and len(out) > len(inner) else None
 
 
 def _join_thousands(items: list[Item], ncols: int) -> list[Item] | None:
