@@ -107,8 +107,9 @@ def _cell_text(cell) -> str:
 
 
 def _tidy(text: str) -> str:
-    """Strip each line's trailing blanks and collapse runs of blank lines that markup leaves."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    """Strip each line's trailing spaces and collapse runs of blank lines that markup leaves.
+    Tabs stay: a row ending in a tab ends in a blank cell."""
+    lines = [line.rstrip(" \u3000\xa0\r") for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
