@@ -20,6 +20,7 @@ from gaiml.output import check_output
 from gaiml.schema import schema_version
 
 from conftest import ALL_SEEDS, REPO
+from formats import to_docx, to_html
 
 MAX_BYTES = 1024 * 1024  # small, so "too large" is cheap to send; a batch of 100 seeds fits
 START_TIMEOUT = 60
@@ -148,6 +149,25 @@ def test_service_extract_other_encodings(client, encoding, detected):
     assert doc["encoding"] == detected
     assert_gold(doc, seed)
     assert doc["cells"]["t2.other_services.decisions"]["text"] == "2259"
+
+
+@pytest.mark.parametrize("name", ["page.html", "page.htm", "report.docx"])
+def test_service_extract_upload_of_other_formats_equals_gaiml_extract(client, name, tmp_path):
+    seed = ALL_SEEDS[2]
+    path = tmp_path / name
+    if name.endswith("docx"):
+        to_docx(seed.text, seed.gold, path)
+    else:
+        path.write_bytes(to_html(seed.text, seed.gold, charset="gbk" if name.endswith("htm") else "utf-8"))
+    response = client.post("/extract", files={"file": (name, path.read_bytes())})
+    assert response.status_code == 200, response.text
+    local = Pipeline(ExtractSettings()).extract(path).to_json()
+    assert response.json() == {**local, "source": name}
+
+
+def test_service_broken_document_upload_is_400(client):
+    assert_problem(client.post("/extract", files={"file": ("scan.pdf", b"%PDF-1.4 not really")}), 400, "scan.pdf")
+    assert "gaiml-upload" not in client.post("/extract", files={"file": ("x.docx", b"PK junk")}).json()["detail"]
 
 
 def test_service_extract_json_text(client):
