@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 from . import schema
+from .document import Field
 from .text import CompactText, canonical_label, fold
 
 # Administrative-area characters: a name carrying one is a full name ("赣县区…"), one without
@@ -21,35 +21,25 @@ _DATE = re.compile(r"(20\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _YEAR = re.compile(r"(?<!\d)(20[12]\d)\s*年(度?)")
 
 
-@dataclass(frozen=True)
-class Found:
-    """A detected document field with the span of text it was read from."""
-
-    value: object
-    start: int | None = None
-    end: int | None = None
-    confidence: float = 0.0
-
-
-def detect_template(compact: CompactText, year: int | None) -> Found:
+def detect_template(compact: CompactText, year: int | None) -> Field:
     """"2019" or "2021" by the column headers of 表二; the year decides when they say nothing."""
     score = {t: sum(canonical_label(m) in compact.chars for m in schema.TEMPLATE_MARKERS[t]) for t in schema.TEMPLATES}
     if score["2021"] != score["2019"]:
         template = max(score, key=score.get)
         margin = abs(score["2021"] - score["2019"])
-        return Found(template, confidence=min(0.99, 0.7 + 0.1 * margin))
+        return Field(template, confidence=min(0.99, 0.7 + 0.1 * margin))
     if year is not None:
-        return Found("2019" if year <= 2020 else "2021", confidence=0.6)
-    return Found("2021", confidence=0.3)
+        return Field("2019" if year <= 2020 else "2021", confidence=0.6)
+    return Field("2021", confidence=0.3)
 
 
-def detect_other_form(compact: CompactText) -> Found:
+def detect_other_form(compact: CompactText) -> Field:
     """"split" when the three 其他处理 sub-rows are printed, else "single"."""
     hits = sum(canonical_label(m) in compact.chars for m in schema.SPLIT_FORM_MARKERS)
-    return Found("split" if hits else "single", confidence=0.95 if hits >= 2 or not hits else 0.7)
+    return Field("split" if hits else "single", confidence=0.95 if hits >= 2 or not hits else 0.7)
 
 
-def detect_year(text: str) -> Found:
+def detect_year(text: str) -> Field:
     """The year the report covers: the title's year, else the best-supported "YYYY年(度)".
 
     A signature date ("2021年1月10日") is the publication date, usually a year later, so full
@@ -58,7 +48,7 @@ def detect_year(text: str) -> Found:
     folded = fold(text)
     title = _title_match(folded)
     if title and title.group("year"):
-        return Found(int(title.group("year")), title.start("year"), title.end("year"), 0.98)
+        return Field(int(title.group("year")), title.start("year"), title.end("year"), 0.98)
     dated = {m.start(1) for m in _DATE.finditer(folded)}
     votes: Counter[int] = Counter()
     first: dict[int, tuple[int, int]] = {}
@@ -69,12 +59,12 @@ def detect_year(text: str) -> Found:
         votes[year] += 3 if m.group(2) else 1  # "2020年度" says more than "2020年"
         first.setdefault(year, (m.start(1), m.end(1)))
     if not votes:
-        return Found(None)
+        return Field(None)
     year, _ = max(votes.items(), key=lambda kv: (kv[1], -first[kv[0]][0]))
-    return Found(year, *first[year], confidence=0.8)
+    return Field(year, *first[year], confidence=0.8)
 
 
-def detect_agency(text: str) -> Found:
+def detect_agency(text: str) -> Field:
     """The reporting body: the title's name, or a fuller name from the signature or the prose."""
     folded = fold(text)
     title = _title_match(folded)
@@ -82,13 +72,13 @@ def detect_agency(text: str) -> Found:
     if title:
         name = _clean_name(title.group("agency"))
         if len(name) >= 2:
-            title_name = Found(name, *_span_of(folded, title.start("agency"), title.end("agency")), 0.95)
+            title_name = Field(name, *_span_of(folded, title.start("agency"), title.end("agency")), 0.95)
     if title_name and _AREA.search(title_name.value):
         return title_name
     fuller = _signature_name(folded) or _contact_name(folded) or _prose_name(folded)
     if fuller:
         return fuller
-    return title_name or Found(None)
+    return title_name or Field(None)
 
 
 def _title_match(folded: str) -> re.Match | None:
@@ -120,26 +110,26 @@ def _span_of(folded: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _signature_name(folded: str) -> Found | None:
+def _signature_name(folded: str) -> Field | None:
     """A line near the end that is only an organisation's name, as signatures are."""
     lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]+", folded)]
     for start, line in reversed(lines[-8:]):
         name = line.strip()
         if 4 <= len(name) <= 40 and re.fullmatch(rf"[\u4e00-\u9fff（）()]+{_ORG_SUFFIX}", name):
             offset = start + line.index(name)
-            return Found(name, offset, offset + len(name), 0.85)
+            return Field(name, offset, offset + len(name), 0.85)
     return None
 
 
-def _contact_name(folded: str) -> Found | None:
+def _contact_name(folded: str) -> Field | None:
     """The body named in the standard closing line "如对本报告有疑问，请与……联系"."""
     m = re.search(r"请与\s*(?P<name>[\u4e00-\u9fff（）()]{4,40}?)\s*联系", folded)
     if not m or not _AREA.search(m.group("name")):
         return None
-    return Found(m.group("name"), m.start("name"), m.end("name"), 0.75)
+    return Field(m.group("name"), m.start("name"), m.end("name"), 0.75)
 
 
-def _prose_name(folded: str) -> Found | None:
+def _prose_name(folded: str) -> Field | None:
     """The most often printed organisation name that carries an area: the body itself, usually."""
     counts: Counter[str] = Counter()
     where: dict[str, int] = {}
@@ -157,4 +147,4 @@ def _prose_name(folded: str) -> Found | None:
     if not counts:
         return None
     name, _ = max(counts.items(), key=lambda kv: (kv[1], len(kv[0])))
-    return Found(name, where[name], where[name] + len(name), 0.6)
+    return Field(name, where[name], where[name] + len(name), 0.6)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .values import Value
 
-if TYPE_CHECKING:
-    from .detect import Found
 
 
 @dataclass
@@ -37,20 +34,8 @@ class CellReading:
 
 
 @dataclass
-class Reading:
-    """What an engine read from one text, before validation: the common return of every engine."""
-
-    template: "Found"
-    other_form: "Found"
-    year: "Found"
-    cells: dict[str, CellReading]
-    found_rows: int  # table rows recognised: too few means the text is not such a report
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Field:
-    """A document-level reading (template, year, agency) with its evidence."""
+    """A document-level reading (template, form, year, agency) with the span it was read from."""
 
     value: object
     start: int | None = None
@@ -63,6 +48,18 @@ class Field:
         if text is not None and self.start is not None:
             out["text"] = text[self.start : self.end]
         return out
+
+
+@dataclass
+class Reading:
+    """What an engine read from one text, before validation: the common return of every engine."""
+
+    template: Field
+    other_form: Field
+    year: Field
+    cells: dict[str, CellReading]
+    found_rows: int  # table rows recognised: too few means the text is not such a report
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -6,15 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .detect import detect_agency
-from .document import Extraction, Field
+from .document import Extraction
 from .errors import InputError
 from .rules import RuleExtractor
 from .readers import read_document
 from .validate import check_relations
-
-ENGINES = {"rules": RuleExtractor}
-# Fewer row labels than this found with figures: the text is not one of these reports.
-MIN_ROWS_FOUND = 4
 
 
 @dataclass(frozen=True)
@@ -22,10 +18,26 @@ class ExtractSettings:
     """How to extract; the CLI maps its options onto these fields."""
 
     engine: str = "rules"
+    model_dir: str | None = None  # the model engine's directory; None: models/default
 
     def __post_init__(self):
         if self.engine not in ENGINES:
             raise ValueError(f"unknown engine {self.engine!r}; choose one of {sorted(ENGINES)}")
+
+
+def _model_engine(settings: ExtractSettings):
+    from .model import DEFAULT_MODEL_DIR, ModelExtractor  # torch is loaded only when asked for
+
+    return ModelExtractor.from_dir(settings.model_dir or DEFAULT_MODEL_DIR)
+
+
+# Engine name -> factory taking the settings; each returns an object with extract(text) -> Reading.
+ENGINES = {
+    "rules": lambda settings: RuleExtractor(),
+    "model": _model_engine,
+}
+# Fewer row labels than this found with figures: the text is not one of these reports.
+MIN_ROWS_FOUND = 4
 
 
 class Pipeline:
@@ -37,7 +49,7 @@ class Pipeline:
 
     def __init__(self, settings: ExtractSettings = ExtractSettings()):
         self.settings = settings
-        self.engine = ENGINES[settings.engine]()
+        self.engine = ENGINES[settings.engine](settings)
 
     def extract(self, path: str | Path) -> Extraction:
         """Extract one report file; InputError names the file when it cannot be read."""
@@ -61,10 +73,10 @@ class Pipeline:
             doc_id=doc_id,
             source=source,
             encoding=encoding,
-            template=Field(reading.template.value, confidence=reading.template.confidence),
-            other_form=Field(reading.other_form.value, confidence=reading.other_form.confidence),
-            year=Field(reading.year.value, reading.year.start, reading.year.end, reading.year.confidence),
-            agency=Field(agency.value, agency.start, agency.end, agency.confidence),
+            template=reading.template,
+            other_form=reading.other_form,
+            year=reading.year,
+            agency=agency,
             cells=reading.cells,
             engine=self.settings.engine,
             text=text,

@@ -17,6 +17,7 @@ def eval_command(
     gold: Annotated[Path, typer.Option(help="Folder of gold files <doc_id>.json (SPEC.md format, optional \"style\").")],
     inputs: Annotated[Path, typer.Option(help="Folder of the reports, named <doc_id>.txt.")],
     engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    model: Annotated[Path | None, typer.Option(help="Model directory for --engine model (default: models/default).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON instead of tables.")] = False,
     show_wrong: Annotated[int, typer.Option(help="List at most this many wrong cells per document.")] = 20,
 ) -> None:
@@ -26,7 +27,7 @@ def eval_command(
     non-zero gold cells, exact-document rate, per-table and per-style accuracy, template/year/
     agency accuracy, and the wrong cells (gold vs got). Null and 0 count as different."""
     try:
-        report = evaluate(gold, inputs, ExtractSettings(engine=engine))
+        report = evaluate(gold, inputs, ExtractSettings(engine=engine, model_dir=str(model) if model else None))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
     except GaimlError as exc:

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .. import schema
-from ..detect import Found, detect_other_form, detect_template, detect_year
-from ..document import CellReading, Reading
+from ..detect import detect_other_form, detect_template, detect_year
+from ..document import CellReading, Field, Reading
 from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
@@ -51,8 +51,8 @@ class RuleExtractor:
         folded = fold(text)
         compact = CompactText.of(folded)
         year = detect_year(text)
-        tpl = Found(template, confidence=1.0) if template else detect_template(compact, year.value)
-        form = Found(other_form, confidence=1.0) if other_form else detect_other_form(compact)
+        tpl = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
+        form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
         pipes = _pipes_separate(folded)
         masked = mask_non_figures(folded, pipes)
         anchor_list = _anchors(tpl.value, form.value)
