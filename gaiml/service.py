@@ -36,6 +36,8 @@ DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 MAX_BATCH = 100
 # Uploads read as plain text files; other types need gaiml.readers (HTML, PDF, DOCX).
 TEXT_SUFFIXES = (".txt", "")
+# What /version tells of a model engine, from the model directory's metadata, where present.
+MODEL_IDENTITY = ("name", "version", "model_dir", "schema_version", "tags_version", "trained_at", "created")
 
 
 class Problem(BaseModel):
@@ -62,6 +64,7 @@ class Version(BaseModel):
     version: str
     engine: str
     engine_version: str
+    model: dict | None = None  # a model engine's identity, from its directory's gaiml.json
     schema_version: str
 
 
@@ -133,9 +136,12 @@ def _add_routes(app: FastAPI, settings: ExtractSettings) -> None:
     async def version(request: Request) -> Version:
         """The package, the engine (name and version) and the cell-key schema version."""
         engine = request.app.state.pipeline.engine
+        meta = getattr(engine, "meta", None) or {}
+        model = {k: meta[k] for k in MODEL_IDENTITY if isinstance(meta.get(k), (str, int, float))} or None
+        # The rules engine is code of this package: its version is the package's.
+        engine_version = getattr(engine, "version", None) or meta.get("version") or _package_version()
         return Version(package="gaiml", version=_package_version(), engine=settings.engine,
-                       engine_version=str(getattr(engine, "version", None) or _package_version()),
-                       schema_version=schema_version())
+                       engine_version=str(engine_version), model=model, schema_version=schema_version())
 
     @app.post("/extract", openapi_extra=_EXTRACT_BODY, responses={
         200: {"description": "The document `gaiml extract` writes for this report.",

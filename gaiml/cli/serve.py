@@ -10,13 +10,14 @@ import typer
 from ..pipeline import ENGINES, ExtractSettings
 
 # Worker processes build their own app: uvicorn imports app_from_env, which reads these.
-_ENGINE_VAR, _MAX_BYTES_VAR = "GAIML_SERVE_ENGINE", "GAIML_SERVE_MAX_BYTES"
+_ENGINE_VAR, _MODEL_VAR, _MAX_BYTES_VAR = "GAIML_SERVE_ENGINE", "GAIML_SERVE_MODEL", "GAIML_SERVE_MAX_BYTES"
 
 
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on; the default answers this machine only.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
     engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    model: Annotated[str | None, typer.Option(help="The model engine's directory (default models/default).")] = None,
     max_bytes: Annotated[int | None, typer.Option(help="Largest request body accepted, in bytes (default 16 MiB); larger ones get 413.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes, each with its own engine (extraction is CPU-bound).")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")] = "info",
@@ -30,9 +31,9 @@ def serve_command(
     from ..service import DEFAULT_MAX_BYTES, create_app
 
     try:
-        settings = ExtractSettings(engine=engine)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--engine") from exc
+        settings = _settings(engine, model)
+    except (TypeError, ValueError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--engine/--model") from exc
     max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     if max_bytes < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--max-bytes")
@@ -42,6 +43,8 @@ def serve_command(
         uvicorn.run(create_app(settings, max_bytes), host=host, port=port, log_level=log_level)
         return
     os.environ[_ENGINE_VAR], os.environ[_MAX_BYTES_VAR] = engine, str(max_bytes)
+    if model:
+        os.environ[_MODEL_VAR] = model
     uvicorn.run("gaiml.cli.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level)
 
@@ -50,5 +53,10 @@ def app_from_env():
     """The app of one worker process, with the settings `serve_command` put in the environment."""
     from ..service import DEFAULT_MAX_BYTES, create_app
 
-    return create_app(ExtractSettings(engine=os.environ.get(_ENGINE_VAR, "rules")),
+    return create_app(_settings(os.environ.get(_ENGINE_VAR, "rules"), os.environ.get(_MODEL_VAR)),
                       int(os.environ.get(_MAX_BYTES_VAR, DEFAULT_MAX_BYTES)))
+
+
+def _settings(engine: str, model: str | None) -> ExtractSettings:
+    """The settings; ``model`` only when given, for engines that read a model directory."""
+    return ExtractSettings(engine=engine, **({"model_dir": model} if model else {}))
