@@ -49,32 +49,41 @@ def document_status(doc: dict) -> str:
     return "source-inconsistent" if doc["validation"]["broken"] else "verified"
 
 
-def wide_cells(docs: list[dict]) -> list[schema.Cell]:
-    """The union of the cells of every template and form among ``docs``, table by table."""
+def wide_columns(docs: list[dict]) -> list[tuple[str, str, str]]:
+    """(cell key, row label, column label) for the union of the cells of every template and form
+    among ``docs``, table by table. A key printed under two labels (2019's 处理决定数量, 2021's
+    本年处理决定数量) shows both."""
     combos = sorted({(d["template"], d["other_form"]) for d in docs if "error" not in d})
-    seen: dict[str, schema.Cell] = {}
-    for table in TABLE_NAMES:
+    labels: dict[str, tuple[list[str], list[str]]] = {}
+    for table, name in TABLE_NAMES.items():
         for template, form in combos:
             for cell in schema.cells(template, form):
                 if cell.table == table:
-                    seen.setdefault(cell.key, cell)
-    return list(seen.values())
+                    rows, columns = labels.setdefault(cell.key, ([], []))
+                    _add_once(rows, f"{name} {cell.row_label}")
+                    _add_once(columns, cell.column_label)
+    return [(key, " / ".join(rows), " / ".join(columns)) for key, (rows, columns) in labels.items()]
+
+
+def _add_once(labels: list[str], label: str) -> None:
+    if label not in labels:
+        labels.append(label)
 
 
 def wide_rows(docs: list[dict]) -> list[list]:
     """Three header rows (keys, row labels, column labels), then one row per report."""
-    cells = wide_cells(docs)
+    columns = wide_columns(docs)
     rows = [
-        [name for name, _ in DOCUMENT_COLUMNS] + [c.key for c in cells],
-        [label for _, label in DOCUMENT_COLUMNS] + [f"{TABLE_NAMES[c.table]} {c.row_label}" for c in cells],
-        [""] * len(DOCUMENT_COLUMNS) + [c.column_label for c in cells],
+        [name for name, _ in DOCUMENT_COLUMNS] + [key for key, _, _ in columns],
+        [label for _, label in DOCUMENT_COLUMNS] + [row for _, row, _ in columns],
+        [""] * len(DOCUMENT_COLUMNS) + [column for _, _, column in columns],
     ]
     for doc in docs:
         failed = "error" in doc
         info = {**doc, "status": document_status(doc),
                 "needs_review": "" if failed else ("yes" if needs_review(doc) else "no")}
         values = {} if failed else {k: c["value"] for k, c in doc["cells"].items()}
-        rows.append([info.get(name) for name, _ in DOCUMENT_COLUMNS] + [values.get(c.key) for c in cells])
+        rows.append([info.get(name) for name, _ in DOCUMENT_COLUMNS] + [values.get(key) for key, _, _ in columns])
     return rows
 
 
