@@ -28,13 +28,14 @@ from starlette.responses import JSONResponse
 from .errors import GaimlError, InputError
 from .output import output_schema
 from .pipeline import ExtractSettings, Pipeline
+from .readers import SUFFIXES, read_document
 from .schema import schema_version
 from .text import decode_report
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 # A batch is answered in one response: bound it so one request cannot hold a worker for long.
 MAX_BATCH = 100
-# Uploads read as plain text files; other types need gaiml.readers (HTML, PDF, DOCX).
+# Uploads decoded here as text files (a name without suffix too); gaiml.readers reads the others.
 TEXT_SUFFIXES = (".txt", "")
 # What /version tells of a model engine, from the model directory's metadata, where present.
 MODEL_IDENTITY = ("name", "version", "model_dir", "schema_version", "tags_version", "trained_at", "created")
@@ -112,7 +113,7 @@ _EXTRACT_BODY = {"requestBody": {"required": True, "content": {
     "text/plain": {"schema": {"type": "string", "format": "binary"},
                    "example": "XX县人民政府2023年政府信息公开工作年度报告\n..."},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary", "description": "A report file (.txt; .html/.pdf/.docx when gaiml.readers is installed)."}}}},
+        "file": {"type": "string", "format": "binary", "description": f"A report file: {', '.join(SUFFIXES)}."}}}},
     "application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
         "text": {"type": "string"}, "doc_id": {"type": "string"}}}},
 }}}
@@ -206,8 +207,8 @@ async def _read_inputs(request: Request, doc_id: str, single: bool) -> list[_Inp
 
 async def _read_uploads(request: Request) -> list[_Input]:
     try:
-        form = await request.form(max_files=MAX_BATCH + 1, max_fields=MAX_BATCH + 1,
-                                  max_part_size=DEFAULT_MAX_BYTES)
+        # The body limit bounds the parts; counting files is left to the batch limit (413).
+        form = await request.form(max_files=10_000, max_fields=10_000, max_part_size=DEFAULT_MAX_BYTES)
     except HTTPException as exc:
         if exc.status_code == 413:
             raise
@@ -250,25 +251,14 @@ def _check_suffix(item: _Input) -> None:
     if item.source is None:
         return
     suffix = PurePath(item.source).suffix.lower()
-    accepted = (".txt", *(r.SUFFIXES if (r := _readers()) else ()))
-    if suffix not in TEXT_SUFFIXES and suffix not in accepted:
-        raise BadInput(415, f"{item.source}: unsupported file type {suffix!r}; "
-                            f"this service reads {', '.join(dict.fromkeys(accepted))}")
+    if suffix not in TEXT_SUFFIXES and suffix not in SUFFIXES:
+        raise BadInput(415, f"{item.source}: unsupported file type {suffix!r}; this service reads {', '.join(SUFFIXES)}")
 
 
 def _checked_id(doc_id: str) -> str:
     if not doc_id.strip():
         raise BadInput(400, "doc_id must not be empty")
     return doc_id
-
-
-def _readers():
-    """The gaiml.readers module (HTML, PDF, DOCX), or None in an install without it."""
-    try:
-        from . import readers
-    except ImportError:
-        return None
-    return readers
 
 
 # ------------------------------------------------------------------ extracting (in the threadpool)
@@ -312,7 +302,7 @@ def _input_text(item: _Input) -> tuple[str, str | None]:
         path = Path(folder) / item.source
         path.write_bytes(item.data)
         try:
-            return _readers().read_document(path)
+            return read_document(path)
         except InputError as exc:  # name the upload, not the temporary file
             raise InputError(item.source, exc.problem) from exc
         except Exception as exc:  # a damaged file can fail inside its parser library

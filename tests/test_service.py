@@ -291,6 +291,12 @@ def test_service_batch_json_texts(client):
     assert results[4]["status"] == 400
 
 
+def test_service_batch_over_the_limit_is_413(client):
+    files = [("files", (f"{n}.txt", b"x")) for n in range(150)]
+    assert_problem(client.post("/extract/batch", files=files), 413, "at most 100")
+    assert_problem(client.post("/extract/batch", json=["x"] * 101), 413, "at most 100")
+
+
 def test_service_batch_rejects_text_plain(client):
     assert_problem(client.post("/extract/batch", content=b"x", headers={"Content-Type": "text/plain"}), 415)
 
