@@ -236,10 +236,11 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
             futures = {pool.submit(extract_line, str(path), with_text): path for path in todo}
             try:
                 for future in as_completed(futures):
+                    path = futures.pop(future)  # drop the finished result: memory stays flat over a run
                     try:
                         yield future.result()
                     except BrokenProcessPool:
-                        broken.append(futures[future])
+                        broken.append(path)
             except BaseException:  # interrupted or the consumer stopped: drop what has not started
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
