@@ -28,6 +28,8 @@ class DocScore:
     by_table: dict[str, list[int]] = field(default_factory=dict)  # table -> [correct, total]
     wrong: list[dict] = field(default_factory=list)
     error: str | None = None
+    # BIO tags over the table region, entity = cell key, for span-level scores (gold with spans)
+    span_tags: tuple[list[str], list[str]] | None = None
 
     @property
     def exact(self) -> bool:
@@ -61,11 +63,36 @@ def score_document(gold: dict, result: dict | None, style: str, error: str | Non
             tally[0] += 1
         else:
             score.wrong.append({"key": key, "gold": want, "got": got if key in got_cells else "missing"})
+    if "spans" in gold and result:
+        score.span_tags = _span_tags(gold["spans"], got_cells)
     if result:
         score.template_ok = result.get("template") == gold["template"]
         score.year_ok = result.get("year") == gold["year"]
         score.agency_ok = agency_matches(gold.get("agency"), result.get("agency"))
     return score
+
+
+def _span_tags(gold_spans: list[dict], got_cells: dict) -> tuple[list[str], list[str]]:
+    """Gold and predicted cell spans as BIO tag sequences over the region they cover.
+
+    Blank cells have no gold span, so a predicted span over whitespace is left out too.
+    """
+    gold = [(s["key"], s["start"], s["end"]) for s in gold_spans if s["kind"] == "cell" and s["end"] > s["start"]]
+    got = [(k, c["span"][0], c["span"][1]) for k, c in got_cells.items()
+           if c.get("span") and c["span"][1] > c["span"][0] and (c.get("text") or "").strip()]
+    if not gold and not got:
+        return [], []
+    lo = min(s for _, s, _ in gold + got)
+    hi = max(e for _, _, e in gold + got)
+    sequences = []
+    for spans in (gold, got):
+        tags = ["O"] * (hi - lo)
+        for key, start, end in sorted(spans, key=lambda t: t[1]):
+            tags[start - lo] = f"B-{key}"
+            for i in range(start - lo + 1, end - lo):
+                tags[i] = f"I-{key}"
+        sequences.append(tags)
+    return sequences[0], sequences[1]
 
 
 def find_input(inputs: Path, doc_id: str) -> Path | None:
@@ -133,6 +160,7 @@ def summarise(scores: list[DocScore]) -> dict:
             tables[table][1] += total
     n = len(scores)
     return {
+        **_span_scores(scores),
         "documents": n,
         "failed": sum(1 for s in scores if s.error),
         "cells": cells,
@@ -147,6 +175,19 @@ def summarise(scores: list[DocScore]) -> dict:
         "year_accuracy": _ratio(sum(s.year_ok for s in scores), n),
         "agency_accuracy": _ratio(sum(s.agency_ok for s in scores), n),
     }
+
+
+def _span_scores(scores: list[DocScore]) -> dict:
+    """seqeval's strict span precision, recall and F1 over the cell spans, when gold has spans."""
+    pairs = [s.span_tags for s in scores if s.span_tags is not None]
+    if not pairs:
+        return {}
+    from seqeval.metrics import f1_score, precision_score, recall_score
+
+    gold = [g for g, _ in pairs]
+    got = [p for _, p in pairs]
+    return {"span_precision": round(precision_score(gold, got), 6), "span_recall": round(recall_score(gold, got), 6),
+            "span_f1": round(f1_score(gold, got), 6)}
 
 
 def _doc_json(s: DocScore) -> dict:

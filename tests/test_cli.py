@@ -117,3 +117,28 @@ def test_cli_eval_lists_wrong_cells(tmp_path):
 def test_cli_unknown_engine_is_a_usage_error():
     done = run("extract", ALL_SEEDS[0].path, "--engine", "magic")
     assert done.returncode == 2 and "magic" in done.stderr
+
+
+def test_cli_eval_scores_spans_when_gold_has_them(tmp_path):
+    """Generated gold carries the cell spans: eval adds seqeval span precision, recall and F1."""
+    from training.synth.generate import generate
+
+    gold_dir, inputs = tmp_path / "gold", tmp_path / "inputs"
+    gold_dir.mkdir()
+    inputs.mkdir()
+    for seed, style in ((1, "tabs"), (2, "pipes")):
+        row = generate(seed, style).row()
+        spans = json.loads(row["spans"]) if isinstance(row["spans"], str) else row["spans"]
+        if style == "pipes":  # one gold span one character wider: the value is still right
+            cell = next(s for s in spans if s["kind"] == "cell")
+            cell["end"] += 1
+        cells = json.loads(row["cells"]) if isinstance(row["cells"], str) else row["cells"]
+        gold = {"doc_id": row["doc_id"], "template": row["template"], "year": row["year"], "agency": row["agency"],
+                "cells": cells, "style": style, "spans": spans}
+        (gold_dir / f"{row['doc_id']}.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+        (inputs / f"{row['doc_id']}.txt").write_text(row["text"], encoding="utf-8")
+    report = json.loads(run("eval", "--gold", gold_dir, "--inputs", inputs, "--json").stdout)
+    assert report["overall"]["cell_accuracy"] == 1.0
+    assert report["by_style"]["tabs"]["span_f1"] == 1.0
+    assert report["by_style"]["pipes"]["span_f1"] < 1.0
+    assert "cell spans (seqeval" in run("eval", "--gold", gold_dir, "--inputs", inputs).stdout

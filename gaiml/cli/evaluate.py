@@ -66,3 +66,8 @@ def _print_report(report: dict, show_wrong: int) -> None:
                    f"{_pct(s['nonzero_accuracy'])} {_pct(s['exact_document_rate'])} {_pct(t.get('t2'))} "
                    f"{_pct(t.get('t3'))} {_pct(t.get('t4'))} {_pct(s['template_accuracy'])} "
                    f"{_pct(s['year_accuracy'])} {_pct(s['agency_accuracy'])}")
+    spans = [(style, s) for style, s in rows if "span_f1" in s]
+    if spans:
+        typer.echo(f"\ncell spans (seqeval, strict): {'style':14} {'precision':>9} {'recall':>9} {'F1':>9}")
+        for style, s in spans:
+            typer.echo(f"{'':30}{style:14} {_pct(s['span_precision']):>9} {_pct(s['span_recall']):>9} {_pct(s['span_f1']):>9}")

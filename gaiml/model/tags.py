@@ -65,6 +65,8 @@ def spans_to_tags(length: int, spans: list[dict]) -> list[str]:
         if entity not in known:
             raise ValueError(f"span {span} has no entity in the tag set")
         start, end = span["start"], span["end"]
+        if start == end:
+            continue  # a figure the OCR dropped altogether: nothing to tag
         if not 0 <= start < end <= length:
             raise ValueError(f"span {span} outside a text of {length} characters")
         tags[start] = f"B-{entity}"
