@@ -52,7 +52,7 @@ class BatchError(BaseModel):
 
     doc_id: str
     error: str
-    status: int
+    http_status: int  # what /extract would have answered for this input alone
 
 
 class Health(BaseModel):
@@ -155,7 +155,7 @@ def _add_routes(app: FastAPI, settings: ExtractSettings) -> None:
         return JSONResponse(doc)
 
     @app.post("/extract/batch", openapi_extra=_BATCH_BODY, responses={
-        200: {"description": "One entry per input, in order: a document, or `{doc_id, error, status}`.",
+        200: {"description": "One entry per input, in order: a document, or `{doc_id, error, http_status}`.",
               "content": {"application/json": {"schema": {"type": "array", "items": {"oneOf": [
                   _DOCUMENT_REF, {"$ref": "#/components/schemas/BatchError"}]}}}}}, **_ERRORS})
     async def extract_batch(request: Request) -> JSONResponse:
@@ -285,9 +285,9 @@ def _extract_many(pipeline: Pipeline, items: list[_Input]) -> list[dict]:
         try:
             results.append(_extract_one(pipeline, item))
         except BadInput as exc:
-            results.append({"doc_id": item.doc_id, "error": exc.detail, "status": exc.status_code})
+            results.append({"doc_id": item.doc_id, "error": exc.detail, "http_status": exc.status_code})
         except Exception as exc:  # a bug on one input must not lose the others' answers
-            results.append({"doc_id": item.doc_id, "error": f"internal error: {exc!r}", "status": 500})
+            results.append({"doc_id": item.doc_id, "error": f"internal error: {exc!r}", "http_status": 500})
     return results
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
@@ -37,13 +38,19 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Base URL of a running `gaiml serve`; the test fails (never skips) if it does not come up."""
+    with running_server(tmp_path_factory.mktemp("serve"), "--max-bytes", str(MAX_BYTES)) as url:
+        yield url
+
+
+@contextmanager
+def running_server(folder, *options):
     port = free_port()
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     # The server's log goes to a file: a pipe nobody reads could fill and stall it.
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    log = folder / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "gaiml", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--max-bytes", str(MAX_BYTES), "--log-level", "warning"],
+                                 "--log-level", "warning", *options],
                                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -274,7 +281,7 @@ def test_service_batch_upload_keeps_going_past_bad_files(client):
     assert_gold(results[0], good)
     assert_gold(results[2], gbk)
     assert results[2]["encoding"] == "gb18030"
-    assert [(r.get("status"), "error" in r) for r in results[1:]] == [(400, True), (None, False), (422, True),
+    assert [(r.get("http_status"), "error" in r) for r in results[1:]] == [(400, True), (None, False), (422, True),
                                                                        (415, True), (400, True)]
     assert "binary" in results[1]["error"] and "empty" in results[5]["error"]
 
@@ -287,8 +294,8 @@ def test_service_batch_json_texts(client):
     for seed, doc in zip(seeds, results):
         assert doc["doc_id"] == seed.doc_id
         assert_gold(doc, seed)
-    assert results[3] == {"doc_id": "text-4", "error": results[3]["error"], "status": 422}
-    assert results[4]["status"] == 400
+    assert results[3] == {"doc_id": "text-4", "error": results[3]["error"], "http_status": 422}
+    assert results[4]["http_status"] == 400
 
 
 def test_service_batch_over_the_limit_is_413(client):
@@ -302,6 +309,18 @@ def test_service_batch_rejects_text_plain(client):
 
 
 # ------------------------------------------------------------------ command line
+
+def test_serve_with_two_workers(tmp_path):
+    seed = ALL_SEEDS[3]
+    with running_server(tmp_path, "--workers", "2", "--max-bytes", "100000") as url, \
+            httpx.Client(base_url=url, timeout=60) as client:
+        for _ in range(4):  # keep-alive: later requests reuse the connection
+            response = client.post("/extract", content=seed.text.encode("gbk"), headers={"Content-Type": "text/plain"})
+            assert response.status_code == 200, response.text
+            assert_gold(response.json(), seed)
+        assert_problem(client.post("/extract", content=b"a" * 100001, headers={"Content-Type": "text/plain"}), 413, "100000")
+        assert client.get("/version").json()["engine"] == "rules"
+
 
 def test_serve_unknown_engine_is_a_usage_error():
     done = subprocess.run([sys.executable, "-m", "gaiml", "serve", "--engine", "magic", "--port", str(free_port())],

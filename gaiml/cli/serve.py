@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Annotated
 
 import typer
@@ -45,8 +46,22 @@ def serve_command(
     os.environ[_ENGINE_VAR], os.environ[_MAX_BYTES_VAR] = engine, str(max_bytes)
     if model:
         os.environ[_MODEL_VAR] = model
-    uvicorn.run("gaiml.cli.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level)
+    config = uvicorn.Config("gaiml.cli.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
+                            log_level=log_level)
+    _run_workers(config)
+
+
+def _run_workers(config) -> None:
+    """What `uvicorn.run(..., workers=N)` does, with TCP_NODELAY kept on the workers' connections.
+
+    uvicorn binds the shared socket with protocol 0; accepted connections inherit it, asyncio then
+    never sets TCP_NODELAY, and every keep-alive request after the first waits about 40 ms for the
+    client's delayed ACK (uvicorn issue #3149; measured here: 44 ms for /health instead of 2 ms)."""
+    from uvicorn.supervisors import Multiprocess
+
+    bound = config.bind_socket()
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    Multiprocess(config, sockets=[listener]).run()
 
 
 def app_from_env():
