@@ -60,6 +60,11 @@ class Reading:
     cells: dict[str, CellReading]
     found_rows: int  # table rows recognised: too few means the text is not such a report
     warnings: list[str] = field(default_factory=list)
+    # Set by engines that judge the whole document (auto); the pipeline fills them otherwise.
+    status: str | None = None
+    repairs: list[dict] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    inconsistent: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +83,9 @@ class Extraction:
     text: str = field(repr=False, default="")  # the text as read: every span points into it
     validation: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    status: str = "needs review"  # verified, source-inconsistent or needs review
+    review: list[str] = field(default_factory=list)  # cells a person should look at
+    repairs: list[dict] = field(default_factory=list)  # readings that differ from the printed text
 
     def values(self) -> dict[str, Value]:
         return {key: cell.value for key, cell in self.cells.items()}
@@ -100,6 +108,9 @@ class Extraction:
                 "agency": self.agency.to_json(text),
             },
             "cells": {key: cell.to_json() for key, cell in self.cells.items()},
+            "status": self.status,
+            "review": list(self.review),
+            "repairs": list(self.repairs),
             "validation": self.validation,
             "warnings": list(self.warnings),
         }

@@ -10,6 +10,7 @@ from .document import Extraction
 from .errors import InputError
 from .rules import RuleExtractor
 from .readers import read_document
+from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, VERIFIED
 from .validate import check_relations
 
 
@@ -31,10 +32,17 @@ def _model_engine(settings: ExtractSettings):
     return ModelExtractor.from_dir(settings.model_dir or DEFAULT_MODEL_DIR)
 
 
+def _auto_engine(settings: ExtractSettings):
+    from .auto import AutoExtractor
+
+    return AutoExtractor.from_dir(settings.model_dir)
+
+
 # Engine name -> factory taking the settings; each returns an object with extract(text) -> Reading.
 ENGINES = {
     "rules": lambda settings: RuleExtractor(),
     "model": _model_engine,
+    "auto": _auto_engine,
 }
 # Fewer row labels than this found with figures: the text is not one of these reports.
 MIN_ROWS_FOUND = 4
@@ -68,6 +76,12 @@ class Pipeline:
                                                f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
         values = {k: c.value for k, c in reading.cells.items()}
         validation = check_relations(values, reading.template.value, reading.other_form.value)
+        status, review = reading.status, reading.review
+        if status is None:  # one engine alone cannot tell the author's arithmetic from a misreading
+            review = [k for k, c in reading.cells.items() if c.confidence < REVIEW_BELOW]
+            status = VERIFIED if validation.ok and not review else NEEDS_REVIEW
+        report = validation.to_json()
+        report["source_inconsistent"] = list(reading.inconsistent)
         agency = detect_agency(text)
         return Extraction(
             doc_id=doc_id,
@@ -80,8 +94,11 @@ class Pipeline:
             cells=reading.cells,
             engine=self.settings.engine,
             text=text,
-            validation=validation.to_json(),
+            validation=report,
             warnings=reading.warnings,
+            status=status,
+            review=review,
+            repairs=reading.repairs,
         )
 
 

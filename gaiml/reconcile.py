@@ -1,0 +1,162 @@
+"""The `auto` engine's decision: one value per cell from the model's and the rules' readings,
+settled by the tables' arithmetic, repairing a printed figure only on stronger evidence.
+
+Candidates per cell: the rules' reading, the model's reading and, for each, the readings with
+one OCR-confusable digit read the other way. The start is the best-supported candidate of each
+cell; then, while a relation is broken, the one substitution that mends the most relations (and
+breaks none of the cell's others) is taken, the cheapest first. A relation still broken at the
+end with every cell read alike by both engines is the author's own arithmetic: the printed values
+stay and the document is "source-inconsistent".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import schema
+from .confusions import confusable_readings
+from .document import CellReading, Reading
+from .values import Value, values_equal
+
+VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW = "verified", "source-inconsistent", "needs review"
+REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
+MAX_ROUNDS = 40
+
+
+@dataclass(frozen=True)
+class Candidate:
+    value: Value
+    reading: CellReading  # where it was read (a repair keeps the printed reading's span)
+    source: str  # "rules", "model", "both" or "repaired"
+    evidence: float  # how well the engines support it, 0..1
+    cost: float = 0.0  # how far it departs from the printed text (a misread digit: 1)
+
+
+@dataclass
+class Decision:
+    cells: dict[str, CellReading]
+    repairs: list[dict]
+    status: str
+    inconsistent: list[str]  # relations the source itself breaks
+    review: list[str]  # cells a person should look at
+
+
+def candidates(key: str, kind: str, rules: CellReading | None, model: CellReading | None) -> list[Candidate]:
+    """Every reading of one cell worth considering, best supported first."""
+    out: list[Candidate] = []
+    readings = [r for r in (rules, model) if r is not None and (r.start is not None or r.value is not None)]
+    if rules is not None and model is not None and values_equal(rules.value, model.value) and readings:
+        both = 1 - (1 - rules.confidence) * (1 - model.confidence)
+        out.append(Candidate(rules.value, rules if rules.start is not None else model, "both", min(0.999, both)))
+    else:
+        for name, reading in (("rules", rules), ("model", model)):
+            if reading is not None and reading in readings:
+                out.append(Candidate(reading.value, reading, name, reading.confidence))
+    for cand in list(out):
+        printed = cand.reading.text
+        if cand.reading.start is None or not printed:
+            continue
+        for value, cost in confusable_readings(printed, kind):
+            if not any(values_equal(value, c.value) for c in out):
+                out.append(Candidate(value, cand.reading, "repaired", cand.evidence, cost))
+    out.sort(key=lambda c: (c.cost, -c.evidence))
+    return out
+
+
+def _broken(rel: schema.Relation, values: dict[str, Value]) -> bool:
+    if any(values.get(k) is None for k in rel.keys):
+        return False
+    return abs(sum(values[k] for k in rel.left) - sum(values[k] for k in rel.right)) > 1e-6
+
+
+def reconcile(rules: Reading, model: Reading | None, template: str, other_form: str) -> Decision:
+    """Settle every cell; see the module docstring for the policy. Without a model the rules'
+    readings stand for the printed text, and only misread digits can be repaired."""
+    index = schema.cell_index(template, other_form)
+    relations = schema.relations(template, other_form)
+    touching = {key: [r for r in relations if key in r.keys] for key in index}
+    options = {key: candidates(key, index[key].kind, rules.cells.get(key), model.cells.get(key) if model else None)
+               for key in index}
+    chosen = {key: opts[0] for key, opts in options.items() if opts}
+    values = {key: c.value for key, c in chosen.items()}
+    repairs = []
+    for _ in range(MAX_ROUNDS):
+        move = _best_move(relations, touching, options, chosen, values)
+        if move is None:
+            break
+        keys, picks, mended = move
+        for key, cand in zip(keys, picks):
+            before = chosen[key]
+            if values_equal(before.value, cand.value):
+                continue
+            chosen[key], values[key] = cand, cand.value
+            repairs.append({"cell": key, "printed": cand.reading.text, "was": before.value, "chosen": cand.value,
+                            "kind": "misread digit" if cand.cost else "engines disagree",
+                            "why": "makes " + "; ".join(mended) + " hold"})
+    agreed = ("both",) if model is not None else ("rules",)
+    return _decide(index, relations, options, chosen, values, repairs, agreed)
+
+
+def _best_move(relations, touching, options, chosen, values):
+    """The substitution that mends the most broken relations without breaking another: one
+    cell's other reading, or a whole row read as the other engine read it (a row shifted by a
+    dropped blank cell is wrong in every cell, so no single cell can mend it)."""
+    broken = [r for r in relations if _broken(r, values)]
+    best = None
+    for keys, picks in _moves(broken, options, chosen):
+        trial = {**values, **{k: c.value for k, c in zip(keys, picks)}}
+        touched = {r.name: r for k in keys for r in touching[k]}.values()
+        if any(_broken(r, trial) for r in touched):
+            continue  # a change must satisfy every relation it touches
+        mended = [r.name for r in touched if _broken(r, values)]
+        rank = (len(mended), -sum(c.cost for c in picks), -len(keys), sum(c.evidence for c in picks))
+        if mended and (best is None or rank > best[0]):
+            best = (rank, keys, picks, mended)
+    return None if best is None else best[1:]
+
+
+def _moves(broken, options, chosen):
+    """Candidate substitutions around the broken relations: (keys, candidates) pairs."""
+    keys = [k for k in dict.fromkeys(k for r in broken for k in r.keys) if k in chosen]
+    for key in keys:
+        for cand in options[key]:
+            if cand.value is not None and not values_equal(cand.value, chosen[key].value):
+                yield [key], [cand]
+    for row in dict.fromkeys(k.rsplit(".", 1)[0] for k in keys):
+        row_keys = [k for k in options if k.rsplit(".", 1)[0] == row and k in chosen]
+        for source in ("rules", "model"):
+            picks = [next((c for c in options[k] if c.source in (source, "both")), None) for k in row_keys]
+            if None in picks or all(values_equal(p.value, chosen[k].value) for p, k in zip(picks, row_keys)):
+                continue
+            yield row_keys, picks
+
+
+def _decide(index, relations, options, chosen, values, repairs, agreed: tuple[str, ...]) -> Decision:
+    cells, review = {}, []
+    for key in index:
+        cand = chosen.get(key)
+        if cand is None:
+            cells[key] = CellReading(None, None, None, None, 0.0, "auto", "no engine read this cell")
+            review.append(key)
+            continue
+        reading = cand.reading
+        confidence = cand.evidence
+        engine = {"both": "model", "rules": "rules", "model": "model", "repaired": "repaired"}[cand.source]
+        note = reading.note
+        if cand.source == "repaired":
+            confidence = min(confidence, 0.9)
+            note = f"printed {reading.text!r}, read as {cand.value} (one misread digit; the relations it touches hold)"
+        elif any(c.source != cand.source and not values_equal(c.value, cand.value) and c.cost == 0 for c in options[key]):
+            confidence = min(confidence, 0.8 if any(r["cell"] == key for r in repairs) else 0.5)
+        cells[key] = CellReading(cand.value, reading.start, reading.end, reading.text, confidence, engine, note)
+        if confidence < REVIEW_BELOW:
+            review.append(key)
+    still = [r for r in relations if _broken(r, values)]
+    inconsistent = [r.name for r in still if all(chosen.get(k) and chosen[k].source in agreed for k in r.keys)]
+    if still and len(inconsistent) == len(still) and not review:
+        status = SOURCE_INCONSISTENT
+    elif still or review:
+        status = NEEDS_REVIEW
+    else:
+        status = VERIFIED
+    return Decision(cells, repairs, status, inconsistent, review)

@@ -1,0 +1,93 @@
+"""The auto engine's decisions: repairs only on evidence, source errors kept as printed."""
+
+import random
+
+from gaiml import schema
+from gaiml.document import CellReading, Field, Reading
+from gaiml.pipeline import ExtractSettings, Pipeline
+from gaiml.reconcile import NEEDS_REVIEW, SOURCE_INCONSISTENT, VERIFIED, reconcile
+from relayout import relayout, vary_values
+
+from conftest import ALL_SEEDS
+
+SEED = ALL_SEEDS[0]  # 2021, split form
+
+
+def gold_values(seed=0) -> dict:
+    return vary_values(SEED.gold, random.Random(seed))["cells"]
+
+
+def reading(values: dict, engine: str, confidence: float = 0.97, printed: dict | None = None) -> Reading:
+    """A Reading as an engine would return it; ``printed`` overrides a cell's printed text."""
+    printed = printed or {}
+    cells = {}
+    for i, (key, value) in enumerate(values.items()):
+        text = printed.get(key, "" if value is None else str(value))
+        cells[key] = CellReading(value, 10 * i, 10 * i + len(text), text, confidence, engine)
+    return Reading(Field("2021"), Field("split"), Field(2021), cells, 30)
+
+
+def test_reconcile_agreement_with_every_relation_holding_is_verified():
+    values = gold_values()
+    decision = reconcile(reading(values, "rules"), reading(values, "model", 0.99), "2021", "split")
+    assert decision.status == VERIFIED and decision.repairs == []
+    assert all(c.confidence >= 0.99 for c in decision.cells.values())
+
+
+def test_reconcile_misread_digit_only_the_constraints_can_fix():
+    """Both engines read the scan's "8" where the report printed 3: the arithmetic says 3."""
+    values = gold_values(1)
+    key = "t3.new_received.natural_person"
+    delta = 3 - values[key]  # make the printed value 3, keeping every relation
+    for k in (key, "t3.new_received.total", "t3.total.natural_person", "t3.granted.natural_person", "t3.total.total",
+              "t3.granted.total"):
+        values[k] += delta
+    misread = {**values, key: 8}
+    decision = reconcile(reading(misread, "rules"), reading(misread, "model", 0.9), "2021", "split")
+    cell = decision.cells[key]
+    assert cell.value == 3 and cell.engine == "repaired" and "printed '8'" in cell.note
+    assert decision.repairs == [{"cell": key, "printed": "8", "was": 8, "chosen": 3, "kind": "misread digit",
+                                 "why": decision.repairs[0]["why"]}]
+    assert "t3.new_received: 总计 = sum of applicants" in decision.repairs[0]["why"]
+    assert cell.confidence <= 0.9 and decision.status == VERIFIED  # every relation holds after the repair
+
+
+def test_reconcile_source_error_stays_as_printed():
+    """The author's own arithmetic: both engines agree, no one-digit reading mends it."""
+    values = gold_values(2)
+    values["t3.carried_over.total"] += 11  # an 11 no single misread digit explains in every relation
+    decision = reconcile(reading(values, "rules"), reading(values, "model", 0.99), "2021", "split")
+    assert decision.cells["t3.carried_over.total"].value == values["t3.carried_over.total"]
+    assert decision.status == SOURCE_INCONSISTENT
+    assert "t3.carried_over: 总计 = sum of applicants" in decision.inconsistent
+    assert not [r for r in decision.repairs if r["cell"] == "t3.carried_over.total"]
+
+
+def test_reconcile_shifted_row_is_taken_from_the_engine_the_arithmetic_supports():
+    """The rules lost a blank cell and shifted a row; the model read it right."""
+    values = gold_values(3)
+    row = [f"t3.granted.{c.key}" for c in schema.T3_COLUMNS]
+    shifted = {**values, **dict(zip(row, [values[k] for k in row[1:]] + [None]))}
+    decision = reconcile(reading(shifted, "rules"), reading(values, "model", 0.8), "2021", "split")
+    assert [decision.cells[k].value for k in row] == [values[k] for k in row]
+    assert {r["cell"] for r in decision.repairs} <= set(row)
+    assert all(r["kind"] == "engines disagree" for r in decision.repairs)
+
+
+def test_reconcile_disagreement_without_arithmetic_goes_to_review():
+    values = gold_values(4)
+    other = {**values, "t2.rules.issued": values["t2.rules.issued"] + 1}  # 表二 has no relation
+    decision = reconcile(reading(values, "rules"), reading(other, "model", 0.99), "2021", "split")
+    assert decision.status == NEEDS_REVIEW and "t2.rules.issued" in decision.review
+
+
+def test_reconcile_auto_engine_end_to_end_without_a_model(tmp_path):
+    """With no model installed, auto is the rules plus the arithmetic, and says so."""
+    pipeline = Pipeline(ExtractSettings(engine="auto", model_dir=None))
+    if pipeline.engine.model is not None:
+        pipeline.engine.model = None
+    gold = vary_values(SEED.gold, random.Random(5))
+    result = pipeline.extract_text(relayout(SEED.text, gold, "pipe"))
+    assert result.values() == gold["cells"]
+    assert result.status == VERIFIED
+    assert any("no model installed" in w for w in result.warnings)
