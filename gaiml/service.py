@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from .errors import GaimlError, InputError
 from .output import output_schema
@@ -147,22 +147,23 @@ def _add_routes(app: FastAPI, settings: ExtractSettings) -> None:
     @app.post("/extract", openapi_extra=_EXTRACT_BODY, responses={
         200: {"description": "The document `gaiml extract` writes for this report.",
               "content": {"application/json": {"schema": _DOCUMENT_REF}}}, **_ERRORS})
-    async def extract(request: Request, doc_id: str = "text") -> JSONResponse:
+    async def extract(request: Request, doc_id: str = "text") -> Response:
         """Extract one report. A text/plain body is decoded like a file (UTF-8, UTF-16 or
         GB18030/GBK, detected); ``doc_id`` names it in the answer (an upload is named by its file)."""
         inputs = await _read_inputs(request, doc_id, single=True)
-        doc = await run_in_threadpool(_extract_one, request.app.state.pipeline, inputs[0])
-        return JSONResponse(doc)
+        pipeline = request.app.state.pipeline
+        return _json_response(await run_in_threadpool(lambda: _to_json(_extract_one(pipeline, inputs[0]))))
 
     @app.post("/extract/batch", openapi_extra=_BATCH_BODY, responses={
         200: {"description": "One entry per input, in order: a document, or `{doc_id, error, http_status}`.",
               "content": {"application/json": {"schema": {"type": "array", "items": {"oneOf": [
                   _DOCUMENT_REF, {"$ref": "#/components/schemas/BatchError"}]}}}}}, **_ERRORS})
-    async def extract_batch(request: Request) -> JSONResponse:
+    async def extract_batch(request: Request) -> Response:
         """Extract several reports: files in one multipart body, or a JSON list of texts (strings
         or ``{"doc_id", "text"}``). A bad input gets an error entry; the others go on."""
         inputs = await _read_inputs(request, "text", single=False)
-        return JSONResponse(await run_in_threadpool(_extract_many, request.app.state.pipeline, inputs))
+        pipeline = request.app.state.pipeline
+        return _json_response(await run_in_threadpool(lambda: _to_json(_extract_many(pipeline, inputs))))
 
 
 # ------------------------------------------------------------------ reading requests
@@ -194,7 +195,7 @@ async def _read_inputs(request: Request, doc_id: str, single: bool) -> list[_Inp
                 raise BadInput(415, "a batch takes multipart/form-data files or an application/json list of texts")
             inputs = [_Input(_checked_id(doc_id), None, data=body)]
         else:
-            inputs = _json_inputs(body, single, doc_id)
+            inputs = await run_in_threadpool(_json_inputs, body, single, doc_id)
     else:
         raise BadInput(415, f"unsupported content type {kind or 'none'!r}; send text/plain, "
                             "multipart/form-data or application/json")
@@ -342,6 +343,15 @@ class _BodyLimit:
 
     async def _too_large(self, scope, receive, send):
         await JSONResponse({"detail": self._message()}, 413, headers={"Connection": "close"})(scope, receive, send)
+
+
+def _to_json(value) -> bytes:
+    """Serialised as JSONResponse does, but in the threadpool: a batch's answer runs to megabytes."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+def _json_response(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 def _package_version() -> str:
