@@ -45,29 +45,29 @@ def _pct(x) -> str:
 
 def _print_report(report: dict, show_wrong: int) -> None:
     typer.echo(f"engine: {report['engine']}\n")
-    typer.echo(f"{'document':32} {'style':14} {'cells':>9} {'acc':>7} {'nonzero':>7}  tpl year agency")
+    typer.echo(f"{'document':34} {'style':26} {'cells':>9} {'acc':>7} {'nonzero':>7}  tpl year agency")
     for d in report["documents"]:
         flags = " ".join("ok " if d[k] else "NO " for k in ("template_ok", "year_ok", "agency_ok"))
-        typer.echo(f"{d['doc_id']:32} {d['style']:14} {d['correct']:>4}/{d['cells']:<4} {_pct(d['cell_accuracy'])} "
+        typer.echo(f"{d['doc_id']:34} {d['style']:26} {d['correct']:>4}/{d['cells']:<4} {_pct(d['cell_accuracy'])} "
                    f"{_pct(d['nonzero_accuracy'])}  {flags}")
         if d["error"]:
             typer.echo(f"    error: {d['error']}")
         for w in d["wrong"][:show_wrong]:
             typer.echo(f"    {w['key']}: gold {w['gold']!r}, got {w['got']!r}")
     typer.echo("")
-    typer.echo(f"{'style':14} {'docs':>5} {'cells':>13} {'acc':>7} {'nonzero':>7} {'exact':>7} "
+    typer.echo(f"{'style':26} {'docs':>5} {'cells':>13} {'acc':>7} {'nonzero':>7} {'exact':>7} "
                f"{'t2':>7} {'t3':>7} {'t4':>7} {'tpl':>7} {'year':>7} {'agency':>7}")
     rows = list(report["by_style"].items())
     if len(rows) > 1:
         rows.append(("ALL", report["overall"]))
     for style, s in rows:
         t = s["table_accuracy"]
-        typer.echo(f"{style:14} {s['documents']:>5} {s['correct']:>6}/{s['cells']:<6} {_pct(s['cell_accuracy'])} "
+        typer.echo(f"{style:26} {s['documents']:>5} {s['correct']:>6}/{s['cells']:<6} {_pct(s['cell_accuracy'])} "
                    f"{_pct(s['nonzero_accuracy'])} {_pct(s['exact_document_rate'])} {_pct(t.get('t2'))} "
                    f"{_pct(t.get('t3'))} {_pct(t.get('t4'))} {_pct(s['template_accuracy'])} "
                    f"{_pct(s['year_accuracy'])} {_pct(s['agency_accuracy'])}")
     spans = [(style, s) for style, s in rows if "span_f1" in s]
     if spans:
-        typer.echo(f"\ncell spans (seqeval, strict): {'style':14} {'precision':>9} {'recall':>9} {'F1':>9}")
+        typer.echo(f"\ncell spans (seqeval, strict)\n{'style':26} {'precision':>9} {'recall':>9} {'F1':>9}")
         for style, s in spans:
-            typer.echo(f"{'':30}{style:14} {_pct(s['span_precision']):>9} {_pct(s['span_recall']):>9} {_pct(s['span_f1']):>9}")
+            typer.echo(f"{style:26} {_pct(s['span_precision']):>9} {_pct(s['span_recall']):>9} {_pct(s['span_f1']):>9}")

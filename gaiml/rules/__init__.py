@@ -19,7 +19,7 @@ from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from .complete import complete_row
-from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, padding, place_by_columns, tab_rows
+from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
 
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
@@ -108,11 +108,12 @@ def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list
             row.raw_items = items_between(masked, occ.start, end, pipes, rows_by_tabs)
             segment = masked[occ.start:end]
             row.same_line_spaces = not any(ch in segment for ch in HARD_SEPARATORS if ch != "|" or pipes)
-    _choose_cells(masked, rows, ruled=pipes or any(ch in masked for ch in "│┃║"))
+    separators = HARD_SEPARATORS if pipes else HARD_SEPARATORS.replace("|", "")
+    _choose_cells(masked, rows, pipes or any(ch in masked for ch in "│┃║"), one_line_rows(masked, separators))
     return rows
 
 
-def _choose_cells(masked: str, rows: list[_Row], ruled: bool) -> None:
+def _choose_cells(masked: str, rows: list[_Row], ruled: bool, one_line_rows: bool) -> None:
     """Each row's cells among its items, short rows judged against their table's usual grid."""
     complete = [r for r in rows if r.raw_items is not None
                 and sum(it.kind in (FIG, NULL) for it in r.raw_items) == len(r.keys)]
@@ -121,10 +122,10 @@ def _choose_cells(masked: str, rows: list[_Row], ruled: bool) -> None:
             continue
         table = row.name.split(".")[0]
         # The grid of the row's own table, else of the document (表四 has a single row).
-        pads = Counter(padding(r.raw_items, ruled) for r in complete if r.name.split(".")[0] == table)
-        pads = pads or Counter(padding(r.raw_items, ruled) for r in complete if r is not row)
+        pads = Counter(padding(r.raw_items, ruled, one_line_rows) for r in complete if r.name.split(".")[0] == table)
+        pads = pads or Counter(padding(r.raw_items, ruled, one_line_rows) for r in complete if r is not row)
         grid = pads.most_common(1)[0][0] if pads else None
-        row.items, row.doubt = cells_of(masked, row.raw_items, len(row.keys), grid, ruled)
+        row.items, row.doubt = cells_of(masked, row.raw_items, len(row.keys), grid, ruled, one_line_rows)
 
 
 def _is_last_before(order: list[str], name: str, picked) -> bool:

@@ -66,8 +66,15 @@ def mask_non_figures(folded: str, pipes_separate: bool) -> str:
 
 def tab_rows(text: str) -> bool:
     """True when tabs separate the cells of whole rows ("规章\t0\t0\t0"), not one cell per line."""
-    tabbed = [line.count("\t") for line in text.splitlines() if "\t" in line]
-    return bool(tabbed) and sum(n >= 2 for n in tabbed) * 2 >= len(tabbed)
+    return one_line_rows(text, "\t")
+
+
+def one_line_rows(text: str, separators: str) -> bool:
+    """True when most lines that carry these separators carry several: each row is one line
+    (tab rows, markdown, box-drawn tables), not one cell per line ("0 |" lines)."""
+    counts = [sum(line.count(ch) for ch in separators) for line in text.splitlines()]
+    counts = [n for n in counts if n]
+    return bool(counts) and sum(n >= 2 for n in counts) * 2 >= len(counts)
 
 
 def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_by_tabs: bool = False) -> list[Item]:
@@ -131,23 +138,25 @@ def _inside_prose(masked: str, start: int, end: int) -> bool:
     return any(cjk) if masked[start:end] == "无" else all(cjk)
 
 
-def padding(items: list[Item], ruled: bool = False) -> tuple[int, int]:
+def padding(items: list[Item], ruled: bool = False, one_line_rows: bool = False) -> tuple[int, int]:
     """Blanks right before the first and right after the last figure: grid or empty cells.
 
     In ruled text ("| 0 | 0 |") the blank from a row's closing rule to the next row's opening
     one spans the line break; it is no cell, and the last row of a table does not have it.
+    Where each row is one line (tab rows), blanks on another line belong to the next row.
     """
     filled = [i for i, it in enumerate(items) if it.kind in (FIG, NULL)]
     if not filled:
         return 0, 0
-    lead = trail = 0
+    first, last = items[filled[0]], items[filled[-1]]
+    lead = 0
     for it in reversed(items[: filled[0]]):
-        if it.kind != BLANK:
+        if it.kind != BLANK or (one_line_rows and it.line != first.line):
             break
         lead += 1
     trailing = []
     for it in items[filled[-1] + 1 :]:
-        if it.kind != BLANK:
+        if it.kind != BLANK or (one_line_rows and it.line != last.line):
             break
         trailing.append(it)
     if ruled and trailing and trailing[-1].crosses_line:
@@ -156,7 +165,7 @@ def padding(items: list[Item], ruled: bool = False) -> tuple[int, int]:
 
 
 def cells_of(masked: str, items: list[Item], ncols: int, grid: tuple[int, int] | None = None,
-             ruled: bool = False) -> tuple[list[Item], str | None]:
+             ruled: bool = False, one_line_rows: bool = False) -> tuple[list[Item], str | None]:
     """Choose the row's cells among its items; the second value explains any doubt.
 
     Blanks between figures are cells. Blanks before the first and after the last figure are
@@ -182,7 +191,7 @@ def cells_of(masked: str, items: list[Item], ncols: int, grid: tuple[int, int] |
     if split is not None:
         return split, "fused zeros split"
     if grid is not None:
-        lead, trail = padding(items, ruled)
+        lead, trail = padding(items, ruled, one_line_rows)
         extra_lead, extra_trail = max(0, lead - grid[0]), max(0, trail - grid[1])
         if len(inner) + extra_lead + extra_trail == ncols:
             return items[first - extra_lead : first] + inner + items[last + 1 : last + 1 + extra_trail], None
