@@ -11,12 +11,14 @@ from .text import CompactText, canonical_label, fold
 
 # Administrative-area characters: a name carrying one is a full name ("赣县区…"), one without
 # is a short form ("社区党工委") for which a fuller name printed elsewhere is preferred.
-_AREA = re.compile(r"[省市县州旗盟镇乡]|(?<!社)区|街道|自治")
+_AREA = re.compile(r"[省市县州旗盟镇乡]|(?<!社)区(?!分)|街道|自治")
 _ORG_SUFFIX = (r"(?:人民政府|办事处|委员会|管委会|管理委员会|管理局|服务中心|中心|办公室|工作部|"
                r"局|委|办|厅|院|所|站|队|会|部|处|社区|政府|公司|集团|镇|乡|街道)")
-_ORG = re.compile(rf"[\u4e00-\u9fff（）()]{{2,40}}?{_ORG_SUFFIX}")
+_ORG = re.compile(rf"[\u4e00-\u9fff]{{2,40}}?{_ORG_SUFFIX}")
 # The title: a short name, maybe a year, then 政府信息公开工作年度报告 (possibly wrapped).
-_TITLE = re.compile(r"(?P<agency>[^\n,，。;；:：《》<>]{0,40}?)\s*(?P<year>20\d\d)?\s*年?度?\s*(?:政府|政务)?\s*信\s*息\s*公\s*开[^\n,，。]{0,12}?报\s*告")
+_TITLE = re.compile(r"(?P<agency>[^\n,，。;；:：《》<>\d]{0,40}?)\s*(?P<year>20\d\d)?\s*年?度?\s*(?:政府|政务)?\s*信\s*息\s*公\s*开[^\n,，。]{0,12}?报\s*告")
+# The same with the year first: "2019年宁谷北关社区服务中心政府信息公开工作年度报告".
+_TITLE_YEAR_FIRST = re.compile(r"(?P<year>20\d\d)\s*年度?\s*(?P<agency>[^\n,，。;；:：《》<>\d]{2,40}?)\s*(?:政府|政务)\s*信\s*息\s*公\s*开[^\n,，。]{0,12}?报\s*告")
 _DATE = re.compile(r"(20\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _YEAR = re.compile(r"(?<!\d)(20[12]\d)\s*年(度?)")
 
@@ -88,6 +90,9 @@ def _title_match(folded: str) -> re.Match | None:
         nxt = folded.find("\n", head_end + 1)
         head_end = len(folded) if nxt < 0 else nxt
     head = folded[:head_end]
+    m = _TITLE_YEAR_FIRST.search(head)
+    if m and not head[head.rfind("\n", 0, m.start() + 1) + 1:m.start()].strip():
+        return m
     for m in _TITLE.finditer(head):
         line_start = head.rfind("\n", 0, m.start("agency") + 1) + 1
         if m.start("agency") > line_start + 1 and head[line_start:m.start("agency")].strip():
@@ -123,8 +128,8 @@ def _signature_name(folded: str) -> Field | None:
 
 def _contact_name(folded: str) -> Field | None:
     """The body named in the standard closing line "如对本报告有疑问，请与……联系"."""
-    m = re.search(r"请与\s*(?P<name>[\u4e00-\u9fff（）()]{4,40}?)\s*联系", folded)
-    if not m or not _AREA.search(m.group("name")):
+    m = re.search(r"请与\s*(?P<name>[\u4e00-\u9fff]{4,40}?)\s*联系", folded)
+    if not m or not re.search(_ORG_SUFFIX, m.group("name")):
         return None
     return Field(m.group("name"), m.start("name"), m.end("name"), 0.75)
 
