@@ -1,10 +1,10 @@
-"""The `gaiml` command: extract, validate and eval, one module each."""
+"""The `gaiml` command: one module per command (extract, validate, eval, export, serve)."""
 
 from __future__ import annotations
 
 import typer
 
-from . import evaluate, export, extract, validate
+from . import evaluate, export, extract, serve, validate
 
 app = typer.Typer(
     help="Extract verified figures from Chinese government information-disclosure annual reports "
@@ -17,4 +17,4 @@ app.command("extract")(extract.extract_command)
 app.command("validate")(validate.validate_command)
 app.command("eval")(evaluate.eval_command)
 app.command("export")(export.export_command)
-from .serve import serve_command; app.command("serve")(serve_command)  # noqa: E702
+app.command("serve")(serve.serve_command)
