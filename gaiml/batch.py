@@ -23,9 +23,9 @@ from typing import IO, Iterable
 from .errors import GaimlError
 from .pipeline import ExtractSettings, Pipeline
 from .readers import SUFFIXES
+from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, SOURCE_INCONSISTENT, VERIFIED
 
-# Cells read with less confidence than this (a derived or doubtful placement) need a human look.
-LOW_CONFIDENCE = 0.8
+FAILED = "failed"
 # A file in flight when a worker process died this many times is recorded as failed, not retried.
 MAX_CRASHES = 2
 _GLOB_CHARS = set("*?[")
@@ -60,9 +60,9 @@ class Summary:
     (those found already done by ``resume`` included)."""
 
     documents: int = 0
-    verified: int = 0  # no broken relation
-    source_inconsistent: int = 0  # some relation broken: the report's own arithmetic, or a misread
-    needs_review: int = 0  # warnings or low-confidence cells (counted among the two above)
+    verified: int = 0  # every relation holds, every cell sure
+    source_inconsistent: int = 0  # the report's own arithmetic is off (values kept as printed)
+    needs_review: int = 0  # a broken relation the engine cannot blame on the report, warnings, unsure cells
     failed: int = 0
     resumed: int = 0  # already in the output file, not extracted again
     seconds: float = 0.0
@@ -70,15 +70,16 @@ class Summary:
 
     def add(self, line: dict) -> None:
         self.documents += 1
-        if "error" in line:
+        status = document_status(line)
+        if status == FAILED:
             self.failed += 1
             self.failures[line.get("source") or line.get("doc_id", "?")] = line["error"]
-            return
-        if line["validation"]["broken"]:
+        elif status == VERIFIED:
+            self.verified += 1
+        elif status == SOURCE_INCONSISTENT:
             self.source_inconsistent += 1
         else:
-            self.verified += 1
-        self.needs_review += needs_review(line)
+            self.needs_review += 1
 
     def to_text(self) -> str:
         extracted = self.documents - self.resumed
@@ -89,9 +90,15 @@ class Summary:
                 f"{extracted} extracted in {self.seconds:.1f} s ({rate:.1f}/s)")
 
 
-def needs_review(line: dict) -> bool:
-    """A result a person should look at: the extractor warned, or some cell is low-confidence."""
-    return bool(line["warnings"]) or any(c["confidence"] < LOW_CONFIDENCE for c in line["cells"].values())
+def document_status(line: dict) -> str:
+    """failed, or the document's own status: verified, source-inconsistent or needs review."""
+    if "error" in line:
+        return FAILED
+    if "status" in line:
+        return line["status"]
+    # A line written before documents carried a status (resuming an older output file).
+    unsure = line["warnings"] or any(c["confidence"] < REVIEW_BELOW for c in line["cells"].values())
+    return VERIFIED if not line["validation"]["broken"] and not unsure else NEEDS_REVIEW
 
 
 def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = ExtractSettings(),
@@ -197,17 +204,24 @@ def _progress_bar(total: int, show: bool):
 # ------------------------------------------------------------------ worker processes
 
 _pipeline: Pipeline | None = None
+_load_error: GaimlError | None = None
 
 
 def _start_worker(settings: ExtractSettings) -> None:
-    """Pool initializer: the one Pipeline of this worker process."""
-    global _pipeline
-    _pipeline = Pipeline(settings)
+    """Pool initializer: the one Pipeline of this worker process. A failure to load the engine is
+    kept and raised by the first task, so the run stops with the reason instead of a dead pool."""
+    global _pipeline, _load_error
+    try:
+        _pipeline = Pipeline(settings)
+    except Exception as exc:  # a missing model directory, a model of another schema, ...
+        _load_error = GaimlError(f"engine {settings.engine!r} cannot be loaded: {exc}")
 
 
 def extract_line(path: str, with_text: bool = False, pipeline: Pipeline | None = None) -> dict:
     """One file's output line: the result document, or an error line naming the file and the reason."""
     pipeline = pipeline or _pipeline
+    if pipeline is None:
+        raise _load_error or GaimlError("no pipeline in this worker process")
     try:
         extraction = pipeline.extract(path)
     except GaimlError as exc:

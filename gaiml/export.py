@@ -13,13 +13,14 @@ import json
 from pathlib import Path
 
 from . import schema
-from .batch import LOW_CONFIDENCE, needs_review
+from .batch import document_status
 from .errors import InputError
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
 # The per-report columns before the cells: (field, Chinese header).
 DOCUMENT_COLUMNS = (("doc_id", "文件"), ("source", "来源"), ("template", "模板"), ("year", "年度"),
-                    ("agency", "机关"), ("status", "状态"), ("needs_review", "需复核"), ("error", "错误"))
+                    ("agency", "机关"), ("status", "状态"), ("broken_relations", "不成立的勾稽关系"),
+                    ("review", "需复核的单元格"), ("error", "错误"))
 LONG_COLUMNS = ("doc_id", "source", "key", "row_label", "column_label", "value", "confidence", "status", "note")
 # Excel reads UTF-8 CSV as the local code page unless it starts with a BOM.
 CSV_ENCODING = "utf-8-sig"
@@ -40,13 +41,6 @@ def load_results(path: str | Path) -> list[dict]:
             except json.JSONDecodeError as exc:
                 raise InputError(str(path), f"line {n} is not JSON ({exc.msg})") from exc
     return docs
-
-
-def document_status(doc: dict) -> str:
-    """failed, source-inconsistent (some relation broken) or verified."""
-    if "error" in doc:
-        return "failed"
-    return "source-inconsistent" if doc["validation"]["broken"] else "verified"
 
 
 def wide_columns(docs: list[dict]) -> list[tuple[str, str, str]]:
@@ -81,7 +75,8 @@ def wide_rows(docs: list[dict]) -> list[list]:
     for doc in docs:
         failed = "error" in doc
         info = {**doc, "status": document_status(doc),
-                "needs_review": "" if failed else ("yes" if needs_review(doc) else "no")}
+                "broken_relations": None if failed else len(doc["validation"]["broken"]),
+                "review": " ".join(doc.get("review", []))}
         values = {} if failed else {k: c["value"] for k, c in doc["cells"].items()}
         rows.append([info.get(name) for name, _ in DOCUMENT_COLUMNS] + [values.get(key) for key, _, _ in columns])
     return rows
@@ -96,20 +91,19 @@ def long_rows(docs: list[dict]):
             continue
         labels = schema.cell_index(doc["template"], doc["other_form"])
         broken = {key for b in doc["validation"]["broken"] for key in b["left"] + b["right"]}
+        review = set(doc.get("review", []))
         for key, cell in doc["cells"].items():
             label = labels[key]
             yield [doc["doc_id"], doc["source"], key, f"{TABLE_NAMES[label.table]} {label.row_label}",
-                   label.column_label, cell["value"], cell["confidence"], cell_status(key, cell, broken),
+                   label.column_label, cell["value"], cell["confidence"], cell_status(key, broken, review),
                    cell.get("note", "")]
 
 
-def cell_status(key: str, cell: dict, broken: set[str]) -> str:
-    """in-broken-relation, low-confidence or ok: what a reviewer should check first."""
+def cell_status(key: str, broken: set[str], review: set[str]) -> str:
+    """in-broken-relation, review (the document lists it) or ok: what a reviewer checks first."""
     if key in broken:
         return "in-broken-relation"
-    if cell["confidence"] < LOW_CONFIDENCE:
-        return "low-confidence"
-    return "ok"
+    return "review" if key in review else "ok"
 
 
 def write_csv(rows, path: str | Path) -> None:

@@ -64,7 +64,9 @@ def test_batch_mixed_folder_extracts_all_it_can_and_names_failures(mixed, tmp_pa
     assert lines["txt/gbk.txt"]["encoding"] == "gb18030"
     assert lines["web/deep/page.htm"]["encoding"] == "html:gb18030"
     assert lines["word.docx"]["cells"]["t3.new_received.total"]["value"] == ALL_SEEDS[3].gold["cells"]["t3.new_received.total"]
-    assert (summary.documents, summary.verified, summary.source_inconsistent, summary.failed) == (len(lines), len(GOOD), 0, 2)
+    statuses = [lines[name]["status"] for name in GOOD]  # seed 001 (and its GBK copy) needs review
+    assert (summary.documents, summary.failed, summary.source_inconsistent) == (len(lines), 2, 0)
+    assert (summary.verified, summary.needs_review) == (statuses.count("verified"), statuses.count("needs review"))
 
 
 def test_batch_with_text_spans_index_the_extracted_text(mixed, tmp_path):
@@ -117,7 +119,7 @@ def test_batch_killed_run_resumes_to_every_document_exactly_once(tmp_path):
     sources = [d["source"] for d in read_lines(out)]
     assert len(sources) == len(set(sources)) == 300
     assert f"{done_before} already done" in stderr or "already done" in stderr
-    assert "300 documents" in stderr and "300 verified" in stderr
+    assert "300 documents" in stderr and "0 failed" in stderr
 
 
 def test_batch_cli_summary_and_exit_code(mixed, tmp_path):
@@ -125,7 +127,7 @@ def test_batch_cli_summary_and_exit_code(mixed, tmp_path):
     run = _cli(mixed, "-o", out, "--workers", "2")
     _, stderr = run.communicate(timeout=120)
     assert run.returncode == 1  # some file failed
-    assert f"{len(GOOD) + len(BAD)} documents" in stderr and f"{len(GOOD)} verified" in stderr
+    assert f"{len(GOOD) + len(BAD)} documents" in stderr and "verified" in stderr and "need review" in stderr
     assert "2 failed" in stderr and "doc/s" in stderr  # the progress bar's rate
     for name in BAD:
         assert name in stderr
@@ -133,3 +135,12 @@ def test_batch_cli_summary_and_exit_code(mixed, tmp_path):
     _, stderr = run.communicate(timeout=120)
     assert run.returncode == 0, stderr  # nothing failed
     assert "0 failed" in stderr and len(read_lines(out)) == len(ALL_SEEDS) + 2  # rewritten, not appended
+
+
+def test_batch_engine_that_cannot_load_stops_the_run_with_the_reason(mixed, tmp_path):
+    """Not an error line per file (or a dead pool retried): one GaimlError naming the engine."""
+    from gaiml.errors import GaimlError
+
+    settings = ExtractSettings(engine="model", model_dir=str(tmp_path / "no-model"))
+    with pytest.raises(GaimlError, match="engine 'model' cannot be loaded"):
+        extract_many([mixed / "txt"], settings, workers=1, out=tmp_path / "out.jsonl")

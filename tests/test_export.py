@@ -9,7 +9,7 @@ import pytest
 
 from gaiml import schema
 from gaiml.batch import extract_line
-from gaiml.export import export, load_results
+from gaiml.export import DOCUMENT_COLUMNS, export, load_results
 from gaiml.pipeline import Pipeline
 from relayout import relayout
 
@@ -40,8 +40,9 @@ def union_keys() -> set[str]:
 
 def check_wide(rows: list[list]):
     keys, row_labels, column_labels, *body = rows
-    assert set(keys[8:]) == union_keys() and len(keys) == len(set(keys))
-    for i, key in enumerate(keys[8:], 8):  # the report's own labels head each column
+    first = len(DOCUMENT_COLUMNS)
+    assert set(keys[first:]) == union_keys() and len(keys) == len(set(keys))
+    for i, key in enumerate(keys[first:], first):  # the report's own labels head each column
         for cell in (c for t in schema.TEMPLATES for c in schema.cells(t, "split") if c.key == key):
             assert cell.row_label in row_labels[i] and cell.column_label in column_labels[i].split(" / ")
     assert column_labels[keys.index("t2.licensing.decisions")] == "处理决定数量 / 本年处理决定数量"
@@ -49,11 +50,14 @@ def check_wide(rows: list[list]):
     assert len(docs) == len(ALL_SEEDS) + 2
     for seed in ALL_SEEDS:
         row = docs[seed.doc_id]
-        assert row["status"] == "verified" and str(row["year"]) == str(seed.gold["year"])
+        # seed 001 prints 表三 rows a figure short: placed by arithmetic, so sent to review
+        assert row["status"] == ("needs review" if seed is ALL_SEEDS[1] else "verified")
+        assert str(row["year"]) == str(seed.gold["year"]) and bool(row["review"]) == (seed is ALL_SEEDS[1])
         for key in union_keys():
             expected = seed.gold["cells"].get(key)
             assert (row[key] in ("", None)) if expected is None else float(row[key]) == expected, key
-    assert docs[INCONSISTENT]["status"] == "source-inconsistent"
+    # The rules engine alone cannot tell the author's arithmetic from a misreading: review.
+    assert docs[INCONSISTENT]["status"] == "needs review" and str(docs[INCONSISTENT]["broken_relations"]) == "1"
     assert docs["empty"]["status"] == "failed" and "empty file" in docs["empty"]["error"]
 
 
@@ -70,7 +74,7 @@ def test_export_xlsx(results, tmp_path):
     path = tmp_path / "wide.xlsx"
     export(results, "xlsx", path)
     sheet = load_workbook(path).active
-    assert sheet.freeze_panes == "I4"
+    assert sheet.freeze_panes == "J4"
     check_wide([list(row) for row in sheet.iter_rows(values_only=True)])
 
 

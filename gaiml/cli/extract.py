@@ -17,6 +17,7 @@ def extract_command(
     paths: Annotated[list[Path], typer.Argument(help="Report files (.txt, .html, .htm, .pdf, .docx), folders searched recursively, or quoted globs.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON Lines here (one document per line) instead of standard output.")] = None,
     engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    model: Annotated[Path | None, typer.Option(help="Model directory for --engine model or auto (default: models/default).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes, each loading the engine once (default: the CPU cores).")] = os.cpu_count() or 1,
     resume: Annotated[bool, typer.Option(help="Keep the documents already in --output and extract only the others.")] = False,
     with_text: Annotated[bool, typer.Option(help="Add each document's extracted text (what its spans index) as \"text\".")] = False,
@@ -30,7 +31,7 @@ def extract_command(
     A summary ends the run. Exit code 1 when any report failed.
     """
     try:
-        settings = ExtractSettings(engine=engine)
+        settings = ExtractSettings(engine=engine, model_dir=str(model) if model else None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
     if resume and output is None:
