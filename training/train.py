@@ -68,6 +68,7 @@ class TrainSettings:
     out_dir: str = "models/default"
     threads: int = 2
     max_documents: int = 0  # 0: all
+    dev_windows: int = 3000  # dev windows scored at each evaluation
 
 
 @dataclass
@@ -129,10 +130,15 @@ def load_documents(cfg: TrainConfig):
     return docs[n_dev:], docs[:n_dev]
 
 
-def build_windows(docs: list[dict], tokenizer, cfg: TrainConfig) -> list[dict]:
+def build_windows(docs: list[dict], tokenizer, cfg: TrainConfig, limit: int = 0) -> list[dict]:
+    """Tagged windows of every document (at most ``limit``, evenly spread, when given), as
+    int32 tensors: a Python list of ints per window would cost ten times the memory."""
     out = []
     for doc in docs:
-        out += training_windows(doc["text"], doc["spans"], tokenizer, cfg.data.window, cfg.data.stride, cfg.data.margin)
+        for w in training_windows(doc["text"], doc["spans"], tokenizer, cfg.data.window, cfg.data.stride, cfg.data.margin):
+            out.append({k: torch.tensor(v, dtype=torch.int32) for k, v in w.items()})
+    if limit and len(out) > limit:
+        out = out[:: len(out) // limit][:limit]
     return out
 
 
@@ -157,8 +163,8 @@ def collate(batch: list[dict], pad_id: int = 0) -> dict[str, torch.Tensor]:
     mask = torch.zeros((len(batch), width), dtype=torch.long)
     for i, w in enumerate(batch):
         n = len(w["input_ids"])
-        ids[i, :n] = torch.tensor(w["input_ids"])
-        labels[i, :n] = torch.tensor(w["labels"])
+        ids[i, :n] = torch.as_tensor(w["input_ids"])
+        labels[i, :n] = torch.as_tensor(w["labels"])
         mask[i, :n] = 1
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
@@ -229,7 +235,7 @@ def train(cfg: TrainConfig) -> dict:
     tokenizer = build_tokenizer(character_inventory())
     train_docs, dev_docs = load_documents(cfg)
     train_windows = build_windows(train_docs, tokenizer, cfg)
-    dev_windows = build_windows(dev_docs, tokenizer, cfg)
+    dev_windows = build_windows(dev_docs, tokenizer, cfg, limit=cfg.train.dev_windows)
     log(run_dir, {"event": "data", "train_docs": len(train_docs), "dev_docs": len(dev_docs),
                   "train_windows": len(train_windows), "dev_windows": len(dev_windows)})
     model = build_model(cfg, tokenizer.get_vocab_size()).to(device)
