@@ -54,6 +54,19 @@ def source_key(source: str | Path) -> str:
     return os.path.abspath(source)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What the summary needs of one output line, so workers send the line already serialised."""
+
+    source: str
+    status: str
+    error: str | None = None
+
+    @classmethod
+    def of(cls, line: dict) -> Outcome:
+        return cls(line.get("source") or line.get("doc_id", "?"), document_status(line), line.get("error"))
+
+
 @dataclass
 class Summary:
     """What a batch produced: the counts the CLI prints, over every document of the run
@@ -69,11 +82,14 @@ class Summary:
     failures: dict[str, str] = field(default_factory=dict)  # source -> reason
 
     def add(self, line: dict) -> None:
+        self.count(Outcome.of(line))
+
+    def count(self, outcome: Outcome) -> None:
         self.documents += 1
-        status = document_status(line)
+        status = outcome.status
         if status == FAILED:
             self.failed += 1
-            self.failures[line.get("source") or line.get("doc_id", "?")] = line["error"]
+            self.failures[outcome.source] = outcome.error
         elif status == VERIFIED:
             self.verified += 1
         elif status == SOURCE_INCONSISTENT:
@@ -143,12 +159,12 @@ def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = Extrac
     stream, close = _open_output(out, append=bool(resume))
     try:
         bar = _progress_bar(len(todo), progress)
-        for line in _run(todo, settings, workers or os.cpu_count() or 1, with_text):
-            stream.write(json.dumps(line, ensure_ascii=False) + "\n")
+        for serialised, outcome in _run(todo, settings, workers or os.cpu_count() or 1, with_text):
+            stream.write(serialised)
             stream.flush()
-            summary.add(line)
-            if progress and "error" in line:
-                bar.write(f"error: {line['error']}", file=sys.stderr)
+            summary.count(outcome)
+            if progress and outcome.error:
+                bar.write(f"error: {outcome.error}", file=sys.stderr)
             bar.update(1)
         bar.close()
     finally:
@@ -234,12 +250,24 @@ def extract_line(path: str, with_text: bool = False, pipeline: Pipeline | None =
     return line
 
 
+def _extract_task(path: str, with_text: bool) -> tuple[str, Outcome]:
+    """In a worker: the JSON line, serialised here (a string crosses processes far cheaper than a
+    nested dict, and the parent's one core is left to writing), and its outcome."""
+    line = extract_line(path, with_text)
+    return json.dumps(line, ensure_ascii=False) + "\n", Outcome.of(line)
+
+
+def _failure(path: Path, reason: str) -> tuple[str, Outcome]:
+    line = error_line(path, reason)
+    return json.dumps(line, ensure_ascii=False) + "\n", Outcome.of(line)
+
+
 def error_line(path: str | Path, reason: str) -> dict:
     return {"doc_id": Path(path).stem, "source": str(path), "error": reason}
 
 
 def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: bool):
-    """Yield one line per file as completed; a file that keeps killing its worker gets an error line."""
+    """Yield (JSON line, outcome) per file as completed; a file that keeps killing its worker gets an error line."""
     crashes: Counter[Path] = Counter()
     # forkserver: workers start clean, safe with the threads the parent runs (progress bar, pool manager).
     context = multiprocessing.get_context("forkserver")
@@ -247,7 +275,7 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
         broken = []
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context, initializer=_start_worker,
                                  initargs=(settings,)) as pool:
-            futures = {pool.submit(extract_line, str(path), with_text): path for path in todo}
+            futures = {pool.submit(_extract_task, str(path), with_text): path for path in todo}
             try:
                 for future in as_completed(futures):
                     path = futures.pop(future)  # drop the finished result: memory stays flat over a run
@@ -262,5 +290,5 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
         crashes.update(broken)
         for path in broken:
             if crashes[path] >= MAX_CRASHES:
-                yield error_line(path, f"{path}: the worker process died while reading it (crash or out of memory)")
+                yield _failure(path, f"{path}: the worker process died while reading it (crash or out of memory)")
         todo = [p for p in broken if crashes[p] < MAX_CRASHES]
