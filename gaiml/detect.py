@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from collections import Counter
 
 from . import schema
@@ -16,9 +17,9 @@ _ORG_SUFFIX = (r"(?:人民政府|办事处|委员会|管委会|管理委员会|�
                r"局|委|办|厅|院|所|站|队|会|部|处|社区|政府|公司|集团|镇|乡|街道)")
 _ORG = re.compile(rf"[\u4e00-\u9fff]{{2,40}}?{_ORG_SUFFIX}")
 # The title: a short name, maybe a year, then 政府信息公开工作年度报告 (possibly wrapped).
-_TITLE = re.compile(r"(?P<agency>[^\n,，。;；:：《》<>\d]{0,40}?)\s*(?P<year>20\d\d)?\s*年?度?\s*(?:政府|政务)?\s*信\s*息\s*公\s*开[^\n,，。]{0,12}?报\s*告")
-# The same with the year first: "2019年宁谷北关社区服务中心政府信息公开工作年度报告".
-_TITLE_YEAR_FIRST = re.compile(r"(?P<year>20\d\d)\s*年度?\s*(?P<agency>[^\n,，。;；:：《》<>\d]{2,40}?)\s*(?:政府|政务)\s*信\s*息\s*公\s*开[^\n,，。]{0,12}?报\s*告")
+# Titles, matched on the head of the report with whitespace and markup removed.
+_TITLE = re.compile(r"(?P<agency>[^,，。;；:：《》<>\d]{2,40}?)(?P<year>20\d\d)?年?年?度?(?:政府|政务)?信息公开[^,，。]{0,12}?报告")
+_TITLE_YEAR_FIRST = re.compile(r"(?P<year>20\d\d)年?度?(?P<agency>[^,，。;；:：《》<>\d]{2,40}?)(?:政府|政务)信息公开[^,，。]{0,12}?报告")
 _DATE = re.compile(r"(20\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _YEAR = re.compile(r"(?<!\d)(20[12]\d)\s*年(度?)")
 
@@ -49,8 +50,8 @@ def detect_year(text: str) -> Field:
     """
     folded = fold(text)
     title = _title_match(folded)
-    if title and title.group("year"):
-        return Field(int(title.group("year")), title.start("year"), title.end("year"), 0.98)
+    if title and title.year:
+        return Field(title.year, *title.year_span, 0.98)
     dated = {m.start(1) for m in _DATE.finditer(folded)}
     votes: Counter[int] = Counter()
     first: dict[int, tuple[int, int]] = {}
@@ -70,11 +71,7 @@ def detect_agency(text: str) -> Field:
     """The reporting body: the title's name, or a fuller name from the signature or the prose."""
     folded = fold(text)
     title = _title_match(folded)
-    title_name = None
-    if title:
-        name = _clean_name(title.group("agency"))
-        if len(name) >= 2:
-            title_name = Field(name, *_span_of(folded, title.start("agency"), title.end("agency")), 0.95)
+    title_name = Field(_clean_name(title.agency), *title.agency_span, 0.95) if title else None
     if title_name and _AREA.search(title_name.value):
         return title_name
     fuller = _signature_name(folded) or _contact_name(folded) or _prose_name(folded)
@@ -83,36 +80,38 @@ def detect_agency(text: str) -> Field:
     return title_name or Field(None)
 
 
-def _title_match(folded: str) -> re.Match | None:
-    """The report title, searched in the first lines (it may wrap over two)."""
+@dataclass(frozen=True)
+class _Title:
+    agency: str
+    agency_span: tuple[int, int]
+    year: int | None
+    year_span: tuple[int, int] | None
+
+
+def _title_match(folded: str) -> _Title | None:
+    """The report title at the top, however converters broke it: wrapped over lines, spaced
+    out ("清 溪 南 门 社 区"), marked up ("## 2022年…"), year first or after the name."""
     head_end = 0
-    for _ in range(8):
+    for _ in range(6):
         nxt = folded.find("\n", head_end + 1)
         head_end = len(folded) if nxt < 0 else nxt
-    head = folded[:head_end]
-    m = _TITLE_YEAR_FIRST.search(head)
-    if m and not head[head.rfind("\n", 0, m.start() + 1) + 1:m.start()].strip():
-        return m
-    for m in _TITLE.finditer(head):
-        line_start = head.rfind("\n", 0, m.start("agency") + 1) + 1
-        if m.start("agency") > line_start + 1 and head[line_start:m.start("agency")].strip():
-            continue
-        return m
-    return None
+    offsets = [i for i in range(head_end) if not folded[i].isspace() and folded[i] not in "#*=|"]
+    compact = "".join(folded[i] for i in offsets)
+    m = _TITLE_YEAR_FIRST.match(compact) or _TITLE.match(compact)
+    if not m or len(_clean_name(m.group("agency"))) < 2:
+        return None
+
+    def span(group: str) -> tuple[int, int]:
+        return offsets[m.start(group)], offsets[m.end(group) - 1] + 1
+
+    year = m.group("year")
+    return _Title(m.group("agency"), span("agency"), int(year) if year else None, span("year") if year else None)
 
 
 def _clean_name(raw: str) -> str:
     name = re.sub(r"\s+", "", raw)
     name = re.sub(r"^(关于|中国)?", "", name) if name.startswith("关于") else name
     return name.strip("：:，,。 ")
-
-
-def _span_of(folded: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and folded[start].isspace():
-        start += 1
-    while end > start and folded[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _signature_name(folded: str) -> Field | None:
