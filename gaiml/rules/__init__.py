@@ -188,7 +188,7 @@ def _reading(text: str, item: Item, kind: str, confidence: float | None = None, 
     if confidence is None:
         if item.kind == NULL:
             confidence = CONFIDENCE["null"]
-        elif any(ch in OCR_LETTERS or ch in " |," for ch in fold(raw)):
+        elif any(ch in OCR_LETTERS or ch in " |" for ch in fold(raw)):  # a letter or a gap read as a digit
             confidence = CONFIDENCE["ocr"]
         else:
             confidence = CONFIDENCE["clean"]
