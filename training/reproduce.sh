@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Rebuild the shipped model from nothing: generate the training data, train, evaluate on the
+# benchmark split and the seed reports, write the model card. About an hour on 2 CPU cores.
+#   bash training/reproduce.sh [models/default]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-models/default}
+py=.venv/bin/python
+export OMP_WAIT_POLICY=PASSIVE
+[ -d data/synth ] || $py -m training.synth generate --n 10000 --seed 0 --out data/synth
+$py -m training.train training/configs/default.toml train.out_dir="$out" train.threads=1
+mkdir -p runs
+bench=training/benchmark_split
+.venv/bin/gaiml eval --engine model --model "$out" --gold $bench/gold --inputs $bench/raw --json > runs/eval_model.json
+.venv/bin/gaiml eval --engine rules --gold $bench/gold --inputs $bench/raw --json > runs/eval_rules.json
+.venv/bin/gaiml eval --engine model --model "$out" --gold ../shared/seeds/gold --inputs ../shared/seeds/raw --json > runs/eval_seeds.json
+speed=$($py benchmarks/engine_speed.py --engine model --model "$out" --docs 100 --threads 2 | tail -1)
+$py -m training.model_card "$out" --eval-model runs/eval_model.json --eval-rules runs/eval_rules.json \
+    --eval-seeds runs/eval_seeds.json --speed "$speed (benchmarks/engine_speed.py, 2 threads)"
