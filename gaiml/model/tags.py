@@ -61,7 +61,8 @@ def spans_to_tags(length: int, spans: list[dict]) -> list[str]:
     tags = [OUTSIDE] * length
     known = set(entity_types())
     for span in sorted(spans, key=lambda s: s["start"]):
-        entity = entity_of_span(span["kind"], span["key"])
+        # Annotated spans carry their entity: a figure labelled by column alone has no cell key.
+        entity = span.get("entity") or entity_of_span(span["kind"], span["key"])
         if entity not in known:
             raise ValueError(f"span {span} has no entity in the tag set")
         start, end = span["start"], span["end"]
