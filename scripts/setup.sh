@@ -28,4 +28,14 @@ synth=()
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]" "${synth[@]}"
 # torch must be the CPU build: a CUDA one means a looser requirement slipped in somewhere.
 .venv/bin/python -c "import sys, torch; sys.exit('torch is a CUDA build' if torch.version.cuda else 0)"
+
+# --- Label Studio for the active-learning loop (gaiml al; tests/test_annotate_loop.py) ---------
+# In its OWN venv: the server pins ~150 packages (Django 5.2, ...) that must not meet the project's.
+# ~80 s and ~1 GB, once; the project talks to it with label-studio-sdk from .venv.
+if [ ! -x .venv-ls/bin/label-studio ]; then
+  python3 -m venv .venv-ls
+  .venv-ls/bin/pip install -q --disable-pip-version-check label-studio==1.23.2
+fi
+# -----------------------------------------------------------------------------------------------
+
 echo "gaiml is set up in .venv"
