@@ -30,6 +30,9 @@ class DocScore:
     error: str | None = None
     # BIO tags over the table region, entity = cell key, for span-level scores (gold with spans)
     span_tags: tuple[list[str], list[str]] | None = None
+    confident: dict[str, list[int]] = field(default_factory=dict)  # threshold -> [right, total]
+    repairs: list[int] = field(default_factory=lambda: [0, 0])  # repaired cells: [right, total]
+    status: str | None = None
 
     @property
     def exact(self) -> bool:
@@ -63,6 +66,8 @@ def score_document(gold: dict, result: dict | None, style: str, error: str | Non
             tally[0] += 1
         else:
             score.wrong.append({"key": key, "gold": want, "got": got if key in got_cells else "missing"})
+    _score_confidence(score, gold, got_cells)
+    score.status = (result or {}).get("status")
     if "spans" in gold and result:
         score.span_tags = _span_tags(gold["spans"], got_cells)
     if result:
@@ -70,6 +75,26 @@ def score_document(gold: dict, result: dict | None, style: str, error: str | Non
         score.year_ok = result.get("year") == gold["year"]
         score.agency_ok = agency_matches(gold.get("agency"), result.get("agency"))
     return score
+
+
+CONFIDENCE_LEVELS = (0.5, 0.9, 0.99)
+
+
+def _score_confidence(score: DocScore, gold: dict, got_cells: dict) -> None:
+    """How often cells at each confidence level, and repaired cells, are right."""
+    for key, want in gold["cells"].items():
+        cell = got_cells.get(key)
+        if cell is None:
+            continue
+        ok = values_equal(want, cell.get("value"))
+        for level in CONFIDENCE_LEVELS:
+            if cell.get("confidence", 0) >= level:
+                tally = score.confident.setdefault(str(level), [0, 0])
+                tally[0] += ok
+                tally[1] += 1
+        if cell.get("engine") == "repaired":
+            score.repairs[0] += ok
+            score.repairs[1] += 1
 
 
 def _span_tags(gold_spans: list[dict], got_cells: dict) -> tuple[list[str], list[str]]:
@@ -159,8 +184,20 @@ def summarise(scores: list[DocScore]) -> dict:
             tables[table][0] += ok
             tables[table][1] += total
     n = len(scores)
+    confident: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for s in scores:
+        for level, (ok, total) in s.confident.items():
+            confident[level][0] += ok
+            confident[level][1] += total
+    repaired = [sum(s.repairs[0] for s in scores), sum(s.repairs[1] for s in scores)]
+    verified = [s for s in scores if s.status == "verified"]
     return {
         **_span_scores(scores),
+        # among cells at least this confident, the share right (calibration)
+        "right_at_confidence": {lvl: {"cells": t, "right": _ratio(ok, t)} for lvl, (ok, t) in sorted(confident.items())},
+        "repairs": {"cells": repaired[1], "right": _ratio(*repaired)},
+        "verified_documents": len(verified),
+        "verified_with_wrong_cells": sum(1 for s in verified if not s.exact),
         "documents": n,
         "failed": sum(1 for s in scores if s.error),
         "cells": cells,

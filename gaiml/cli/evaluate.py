@@ -66,6 +66,13 @@ def _print_report(report: dict, show_wrong: int) -> None:
                    f"{_pct(s['nonzero_accuracy'])} {_pct(s['exact_document_rate'])} {_pct(t.get('t2'))} "
                    f"{_pct(t.get('t3'))} {_pct(t.get('t4'))} {_pct(s['template_accuracy'])} "
                    f"{_pct(s['year_accuracy'])} {_pct(s['agency_accuracy'])}")
+    overall = report["overall"]
+    levels = ", ".join(f"≥{lvl}: {v['cells']} cells, {_pct(v['right']).strip()} right"
+                       for lvl, v in overall["right_at_confidence"].items())
+    typer.echo(f"\nconfidence (all documents): {levels or 'no cells'}")
+    typer.echo(f"repairs: {overall['repairs']['cells']} cells, {_pct(overall['repairs']['right']).strip()} right; "
+               f"verified documents: {overall['verified_documents']}, "
+               f"of which with a wrong cell: {overall['verified_with_wrong_cells']}")
     spans = [(style, s) for style, s in rows if "span_f1" in s]
     if spans:
         typer.echo(f"\ncell spans (seqeval, strict)\n{'style':26} {'precision':>9} {'recall':>9} {'F1':>9}")

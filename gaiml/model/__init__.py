@@ -61,7 +61,9 @@ class ModelExtractor:
                              f"{tags_version()}; retrain the model")
         import torch
         from transformers import BertForTokenClassification
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         torch.set_num_threads(max(1, torch.get_num_threads()))
         model = BertForTokenClassification.from_pretrained(directory, local_files_only=True)
         model.eval()
