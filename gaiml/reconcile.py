@@ -44,6 +44,8 @@ class Decision:
 def candidates(key: str, kind: str, rules: CellReading | None, model: CellReading | None) -> list[Candidate]:
     """Every reading of one cell worth considering, best supported first."""
     out: list[Candidate] = []
+    if _inside(model, rules):
+        model = None  # the model tagged part of the figure the rules read whole: "4" of "48"
     readings = [r for r in (rules, model) if r is not None and (r.start is not None or r.value is not None)]
     if rules is not None and model is not None and values_equal(rules.value, model.value) and readings:
         both = 1 - (1 - rules.confidence) * (1 - model.confidence)
@@ -59,8 +61,26 @@ def candidates(key: str, kind: str, rules: CellReading | None, model: CellReadin
         for value, cost in confusable_readings(printed, kind):
             if not any(values_equal(value, c.value) for c in out):
                 out.append(Candidate(value, cand.reading, "repaired", cand.evidence, cost))
-    out.sort(key=lambda c: (c.cost, -c.evidence))
+    out.sort(key=lambda c: (c.cost, _precedence(c), -c.evidence))
     return out
+
+
+def _inside(part: CellReading | None, whole: CellReading | None) -> bool:
+    """True when ``part`` was read from a strict piece of the characters ``whole`` was read from."""
+    if part is None or whole is None or part.start is None or whole.start is None:
+        return False
+    return whole.start <= part.start and part.end <= whole.end and (part.start, part.end) != (whole.start, whole.end)
+
+
+def _precedence(cand: Candidate) -> int:
+    """Which reading to start from when the engines disagree: the rules' (they read whole
+    printed figures where the layout puts them), then the model's, then a rules "reading" of
+    nothing (a row not found or not placed). The model's probabilities run high even where it
+    tagged only part of a figure ("4" of "48"), so they do not outrank the rules on their own;
+    the arithmetic takes the model's reading where it mends a relation (``_best_move``)."""
+    if cand.source == "model":
+        return 1
+    return 2 if cand.source == "rules" and cand.evidence == 0 else 0
 
 
 def _broken(rel: schema.Relation, values: dict[str, Value]) -> bool:
