@@ -13,7 +13,8 @@ mkdir -p runs
 bench=training/benchmark_split
 .venv/bin/gaiml eval --engine model --model "$out" --gold $bench/gold --inputs $bench/raw --json > runs/eval_model.json
 .venv/bin/gaiml eval --engine rules --gold $bench/gold --inputs $bench/raw --json > runs/eval_rules.json
+.venv/bin/gaiml eval --engine auto --model "$out" --gold $bench/gold --inputs $bench/raw --json > runs/eval_auto.json
 .venv/bin/gaiml eval --engine model --model "$out" --gold ../shared/seeds/gold --inputs ../shared/seeds/raw --json > runs/eval_seeds.json
 speed=$($py benchmarks/engine_speed.py --engine model --model "$out" --docs 100 --threads 2 | tail -1)
 $py -m training.model_card "$out" --eval-model runs/eval_model.json --eval-rules runs/eval_rules.json \
-    --eval-seeds runs/eval_seeds.json --speed "$speed (benchmarks/engine_speed.py, 2 threads)"
+    --eval-seeds runs/eval_seeds.json --eval-auto runs/eval_auto.json --speed "$speed (benchmarks/engine_speed.py, 2 threads)"

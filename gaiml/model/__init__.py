@@ -89,13 +89,16 @@ class ModelExtractor:
                 mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in batch])
                 logits = self.model(input_ids=input_ids, attention_mask=mask).logits
                 probs.extend(torch.softmax(logits, dim=-1)[:, 1:-1])
-        owners = owner_windows(len(ids), self.window, starts)
+        # The two best tags of every position of every window at once, as plain lists.
+        tops = [p.topk(2, dim=-1) for p in probs]
+        best = [(t.indices[:, 0].tolist(), t.values[:, 0].tolist(), t.values[:, 1].tolist()) for t in tops]
         tags, scores, runner_up = [], [], []
-        for i, w in enumerate(owners):
-            top = probs[w][i - starts[w]].topk(2)
-            tags.append(self.labels[int(top.indices[0])])
-            scores.append(float(top.values[0]))
-            runner_up.append(float(top.values[1]))
+        for i, w in enumerate(owner_windows(len(ids), self.window, starts)):
+            indices, first, second = best[w]
+            j = i - starts[w]
+            tags.append(self.labels[indices[j]])
+            scores.append(first[j])
+            runner_up.append(second[j])
         return Prediction(tags, scores, runner_up)
 
     def extract(self, text: str) -> Reading:
