@@ -20,6 +20,7 @@ from .values import Value, values_equal
 
 VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW = "verified", "source-inconsistent", "needs review"
 REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
+SETTLED = 0.95  # a disagreement of the engines that every relation of the cell settles
 MAX_ROUNDS = 40
 
 
@@ -167,7 +168,11 @@ def _decide(index, relations, options, chosen, values, repairs, agreed: tuple[st
             confidence = min(confidence, 0.9)
             note = f"printed {reading.text!r}, read as {cand.value} (one misread digit; the relations it touches hold)"
         elif any(c.source != cand.source and not values_equal(c.value, cand.value) and c.cost == 0 for c in options[key]):
-            confidence = min(confidence, 0.8 if any(r["cell"] == key for r in repairs) else 0.5)
+            # The engines disagree: the arithmetic settles it when every relation of the cell can
+            # be checked and holds; otherwise (表二 has none) a person should look.
+            mine = [r for r in relations if key in r.keys]
+            settled = mine and all(all(values.get(k) is not None for k in r.keys) and not _broken(r, values) for r in mine)
+            confidence = min(confidence, SETTLED if settled else 0.5)
         cells[key] = CellReading(cand.value, reading.start, reading.end, reading.text, confidence, engine, note)
         if confidence < REVIEW_BELOW:
             review.append(key)
