@@ -36,7 +36,7 @@ class AutoExtractor:
         by_rules = self.rules.extract(text)
         by_model = None
         if self.model is not None:
-            by_model = self.model.extract(text)
+            by_model = self.model.extract(text, by_rules.template.value, by_rules.other_form.value)
         decision = reconcile(by_rules, by_model, by_rules.template.value, by_rules.other_form.value)
         warnings = list(by_rules.warnings)
         if self.model is None:

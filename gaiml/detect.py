@@ -109,9 +109,7 @@ def _title_match(folded: str) -> _Title | None:
 
 
 def _clean_name(raw: str) -> str:
-    name = re.sub(r"\s+", "", raw)
-    name = re.sub(r"^(关于|中国)?", "", name) if name.startswith("关于") else name
-    return name.strip("：:，,。 ")
+    return re.sub(r"\s+", "", raw).removeprefix("关于").strip("：:，,。 ")
 
 
 def _signature_name(folded: str) -> Field | None:

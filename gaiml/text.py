@@ -145,10 +145,3 @@ class CompactText:
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of compact characters [start, end)."""
         return self.offsets[start], self.offsets[end - 1] + 1
-
-
-def line_bounds(text: str, pos: int) -> tuple[int, int]:
-    """[start, end) of the line holding ``pos`` (end excludes the line break)."""
-    start = text.rfind("\n", 0, pos) + 1
-    end = text.find("\n", pos)
-    return start, (len(text) if end < 0 else end)

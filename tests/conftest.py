@@ -54,7 +54,8 @@ class LabelStudioServer:
     start_seconds: float
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free right now; take it just before the server starts."""
     import socket
 
     with socket.socket() as s:
@@ -78,7 +79,7 @@ def label_studio(tmp_path_factory):
                LABEL_STUDIO_PASSWORD="gaiml-test-password", LABEL_STUDIO_USER_TOKEN=LABEL_STUDIO_TOKEN,
                LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN="true", SENTRY_DSN="", FRONTEND_SENTRY_DSN="",
                COLLECT_ANALYTICS="false", LATEST_VERSION_CHECK="false", HOME=str(data))
-    port = _free_port()  # just before the start: a busy port makes Label Studio move to port+1 silently
+    port = free_port()  # just before the start: a busy port makes Label Studio move to port+1 silently
     log = (data / "server.log").open("wb")
     started = time.monotonic()
     proc = subprocess.Popen([str(LABEL_STUDIO_BIN), "start", "--no-browser", "--internal-host", "127.0.0.1",

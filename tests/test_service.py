@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from gaiml import ExtractSettings, Pipeline
 from gaiml.output import check_output
 from gaiml.schema import schema_version
 
-from conftest import ALL_SEEDS, REPO
+from conftest import ALL_SEEDS, REPO, free_port
 from formats import to_docx, to_html
 
 MAX_BYTES = 1024 * 1024  # small, so "too large" is cheap to send; a batch of 100 seeds fits
@@ -28,11 +27,6 @@ START_TIMEOUT = 60
 PROSE = "关于做好春节期间安全生产工作的通知\n各单位：请认真做好值班值守工作。\n"
 JUNK = bytes(range(256)) * 40
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

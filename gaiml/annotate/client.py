@@ -126,6 +126,3 @@ def export_with_predictions(client, project_id: int) -> list[dict]:
         task["predictions"] = predictions.get(task["id"], [])
     return export
 
-
-def project_model_version(client, project_id: int) -> str | None:
-    return getattr(client.projects.get(id=project_id), "model_version", None) or None

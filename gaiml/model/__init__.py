@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..detect import detect_other_form, detect_template, detect_year
-from ..document import Reading
+from ..document import Field, Reading
 from ..errors import ModelError
 from ..text import CompactText, fold
 from .decode import ENGINE, spans_to_cells
@@ -59,12 +59,10 @@ class ModelExtractor:
         if meta.get("tags_version") != tags_version():
             raise ModelError(f"{directory}: trained on tag set {meta.get('tags_version')}, this gaiml uses "
                              f"{tags_version()}; retrain the model")
-        import torch
         from transformers import BertForTokenClassification
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         model = BertForTokenClassification.from_pretrained(directory, local_files_only=True)
         model.eval()
         return cls(model, load_tokenizer(directory), meta)
@@ -101,12 +99,12 @@ class ModelExtractor:
             runner_up.append(second[j])
         return Prediction(tags, scores, runner_up)
 
-    def extract(self, text: str) -> Reading:
-        """Cells of ``text``; template, form and year are detected as the rules do."""
+    def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> Reading:
+        """Cells of ``text``; template, form and year are detected as the rules do, unless given."""
         compact = CompactText.of(fold(text))
         year = detect_year(text)
-        template = detect_template(compact, year.value)
-        form = detect_other_form(compact)
+        template = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
+        form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
         prediction = self.predict(text)
         spans = tags_to_spans(prediction.tags, prediction.scores)
         warnings: list[str] = []
