@@ -14,11 +14,16 @@ from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, VERIFIED
 from .validate import check_relations
 
 
+# The engine of the CLI, the service and the library when none is named: rules + model + arithmetic
+# (without a model installed, the rules + arithmetic).
+DEFAULT_ENGINE = "auto"
+
+
 @dataclass(frozen=True)
 class ExtractSettings:
     """How to extract; the CLI maps its options onto these fields."""
 
-    engine: str = "rules"
+    engine: str = DEFAULT_ENGINE
     model_dir: str | None = None  # the model engine's directory; None: models/default
 
     def __post_init__(self):

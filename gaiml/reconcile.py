@@ -47,7 +47,9 @@ def candidates(key: str, kind: str, rules: CellReading | None, model: CellReadin
     out: list[Candidate] = []
     if _inside(model, rules):
         model = None  # the model tagged part of the figure the rules read whole: "4" of "48"
-    readings = [r for r in (rules, model) if r is not None and (r.start is not None or r.value is not None)]
+    # Nothing read, or characters that are no figure (confidence 0), is no candidate; a blank the
+    # rules placed by column position is one.
+    readings = [r for r in (rules, model) if r is not None and (r.value is not None or r.confidence > 0)]
     if rules is not None and model is not None and values_equal(rules.value, model.value) and readings:
         both = 1 - (1 - rules.confidence) * (1 - model.confidence)
         out.append(Candidate(rules.value, rules if rules.start is not None else model, "both", min(0.999, both)))

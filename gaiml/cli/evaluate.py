@@ -1,4 +1,4 @@
-"""gaiml eval --gold DIR --inputs DIR [--engine rules] [--json]"""
+"""gaiml eval --gold DIR --inputs DIR [--engine auto] [--json]"""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import typer
 
 from ..errors import GaimlError
 from ..evaluate import evaluate
-from ..pipeline import ENGINES, ExtractSettings
+from ..pipeline import DEFAULT_ENGINE, ENGINES, ExtractSettings
 
 
 def eval_command(
     gold: Annotated[Path, typer.Option(help="Folder of gold files <doc_id>.json (SPEC.md format, optional \"style\").")],
     inputs: Annotated[Path, typer.Option(help="Folder of the reports, named <doc_id>.txt.")],
-    engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = DEFAULT_ENGINE,
     model: Annotated[Path | None, typer.Option(help="Model directory for --engine model (default: models/default).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON instead of tables.")] = False,
     show_wrong: Annotated[int, typer.Option(help="List at most this many wrong cells per document.")] = 20,

@@ -1,4 +1,4 @@
-"""gaiml extract PATH... [-o OUT.jsonl] [--engine rules] [--workers N] [--resume] [--with-text]"""
+"""gaiml extract PATH... [-o OUT.jsonl] [--engine auto] [--workers N] [--resume] [--with-text]"""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import typer
 
 from ..batch import extract_many
 from ..errors import GaimlError
-from ..pipeline import ENGINES, ExtractSettings
+from ..pipeline import DEFAULT_ENGINE, ENGINES, ExtractSettings
 
 
 def extract_command(
     paths: Annotated[list[Path], typer.Argument(help="Report files (.txt, .html, .htm, .pdf, .docx), folders searched recursively, or quoted globs.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON Lines here (one document per line) instead of standard output.")] = None,
-    engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = DEFAULT_ENGINE,
     model: Annotated[Path | None, typer.Option(help="Model directory for --engine model or auto (default: models/default).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes, each loading the engine once (default: the CPU cores).")] = os.cpu_count() or 1,
     resume: Annotated[bool, typer.Option(help="Keep the documents already in --output and extract only the others.")] = False,

@@ -1,4 +1,4 @@
-"""gaiml serve [--host 127.0.0.1] [--port 8000] [--engine rules] [--max-bytes N] [--workers N]"""
+"""gaiml serve [--host 127.0.0.1] [--port 8000] [--engine auto] [--max-bytes N] [--workers N]"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..pipeline import ENGINES, ExtractSettings
+from ..pipeline import DEFAULT_ENGINE, ENGINES, ExtractSettings
 
 # Worker processes build their own app: uvicorn imports app_from_env, which reads these.
 _ENGINE_VAR, _MODEL_VAR, _MAX_BYTES_VAR = "GAIML_SERVE_ENGINE", "GAIML_SERVE_MODEL", "GAIML_SERVE_MAX_BYTES"
@@ -17,7 +17,7 @@ _ENGINE_VAR, _MODEL_VAR, _MAX_BYTES_VAR = "GAIML_SERVE_ENGINE", "GAIML_SERVE_MOD
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on; the default answers this machine only.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
-    engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = "rules",
+    engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = DEFAULT_ENGINE,
     model: Annotated[str | None, typer.Option(help="The model engine's directory (default models/default).")] = None,
     max_bytes: Annotated[int | None, typer.Option(help="Largest request body accepted, in bytes (default 16 MiB); larger ones get 413.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes, each with its own engine (extraction is CPU-bound).")] = 1,
