@@ -103,23 +103,49 @@ def test_synth_benchmark_split_gold_format():
     gold_dir = REPO / "training" / "benchmark_split" / "gold"
     files = sorted(gold_dir.glob("*.json"))
     assert files, "benchmark split missing: python -m training.synth benchmark"
-    for path in files[::25]:
+    styles = set()
+    for path in files[::7]:
         gold = json.loads(path.read_text(encoding="utf-8"))
-        assert set(gold) == {"doc_id", "template", "year", "agency", "cells", "style", "other_form"}
+        styles.add(gold["style"])
+        assert set(gold) == {"doc_id", "template", "year", "agency", "cells", "style", "other_form", "spans"}
         assert tuple(gold["cells"]) == schema.cell_keys(gold["template"], gold["other_form"])
-        assert (REPO / "training" / "benchmark_split" / "raw" / f"{gold['doc_id']}.txt").exists()
+        text = (REPO / "training" / "benchmark_split" / "raw" / f"{gold['doc_id']}.txt").read_text(encoding="utf-8")
+        index = schema.cell_index(gold["template"], gold["other_form"])
+        for span in gold["spans"]:  # the spans read back as the gold cells
+            if not span["ocr_misread"]:
+                piece = text[span["start"]:span["end"]]
+                assert values_equal(parse_cell(piece, index[span["key"]].kind), gold["cells"][span["key"]])
+    assert {"ocr_scan", "ocr_searchable", "pdftotext_layout"} <= styles
 
 
-def test_synth_ocr_cache_round_trips():
-    path = REPO / "training" / "ocr_cache" / "ocr_scan.jsonl.gz"
-    assert path.exists(), "OCR cache missing: python -m training.synth ocr"
+@pytest.mark.parametrize("style", ["ocr_scan", "ocr_searchable"])
+def test_synth_ocr_cache_round_trips(style):
+    path = REPO / "training" / "ocr_cache" / f"{style}.jsonl.gz"
+    assert path.exists(), f"OCR cache missing: python -m training.synth ocr --style {style}"
     with gzip.open(path, "rt", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()][:20]
-    assert rows
-    for row in rows:
+        rows = [json.loads(line) for line in f if line.strip()]
+    assert len(rows) >= 60 and {r["style"] for r in rows} == {style}
+    for row in rows[:20]:
         cells = json.loads(row["cells"])
         index = schema.cell_index(row["template"], row["other_form"])
         assert tuple(cells) == schema.cell_keys(row["template"], row["other_form"])
         for s in row["spans"]:
             if s["kind"] == "cell" and not s["ocr_misread"]:
                 assert values_equal(parse_cell(row["text"][s["start"]:s["end"]], index[s["key"]].kind), cells[s["key"]])
+
+
+@pytest.mark.slow
+def test_synth_searchable_scan_is_real_ocr_read_back_by_pdftotext():
+    """One searchable scan made from scratch (RapidOCR, reportlab, pdftotext -layout): its figure
+    spans read back as the gold, up to the cells OCR misread, and the text is pdftotext's layout."""
+    from training.synth.ocr import SEED_BASES
+    from training.synth.searchable import searchable_document
+
+    row = searchable_document(SEED_BASES["ocr_searchable"] + 10_000)
+    report = sample_report(row["seed"], row["doc_id"])
+    spans = [s for s in row["spans"] if s["kind"] == "cell"]
+    check_round_trip(row["text"], row["spans"], report, skip_misread=True)
+    assert len(spans) >= 0.9 * sum(p.end > p.start for p in report.printed.values())
+    assert sum(s["ocr_misread"] for s in spans) <= 0.05 * len(spans)
+    assert {s["key"].split(".")[0] for s in spans} == {"t2", "t3", "t4"}
+    assert any("   " in line for line in row["text"].splitlines())  # columns laid out with spaces

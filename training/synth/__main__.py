@@ -3,7 +3,8 @@
     python -m training.synth generate --n 10000 --seed 0 --out data/synth   # HF dataset + stats.json
     python -m training.synth generate --n 200 --stats                       # print stats only
     python -m training.synth benchmark --per-style 30                       # training/benchmark_split/
-    python -m training.synth ocr --n 300                                    # real OCR into training/ocr_cache/
+    python -m training.synth benchmark --dev --per-style 20                 # data/dev_split/ (for tuning)
+    python -m training.synth ocr --n 300 [--style ocr_searchable]          # real OCR into training/ocr_cache/
     python -m training.synth show --seed 3 --style lynx                     # one document, spans marked
 """
 
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 from . import dataset
-from .styles import STYLES
+from .styles import OCR_STYLES, STYLES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,21 +47,24 @@ def cmd_generate(a) -> None:
 
 
 def cmd_benchmark(a) -> None:
-    jobs = dataset.benchmark_plan(a.per_style, _styles(a.styles))
+    seed0 = dataset.DEV_SEED0 if a.dev else dataset.BENCHMARK_SEED0
+    jobs = dataset.split_plan(a.per_style, _styles(a.styles), seed0)
     rows, st = dataset.run(jobs, workers=a.workers, gold=True)
     if not a.no_ocr:
         from . import ocr
 
-        for style, docs in ocr.benchmark_rows(REPO / "training" / "ocr_cache", a.per_style).items():
+        split = "dev" if a.dev else "benchmark"
+        for style, docs in ocr.split_rows(REPO / "training" / "ocr_cache", a.per_style, split).items():
             rows += docs
-    dataset.write_split(rows, Path(a.out))
+    out = Path(a.out or (REPO / "data" / "dev_split" if a.dev else REPO / "training" / "benchmark_split"))
+    dataset.write_split(rows, out)
     print(json.dumps({k: st[k] for k in ("documents", "documents_per_style", "wall_seconds")}, indent=1))
 
 
 def cmd_ocr(a) -> None:
     from . import ocr
 
-    ocr.build_cache(REPO / "training" / "ocr_cache", a.n, a.start, scan_share=a.scan_share)
+    ocr.build_cache(REPO / "training" / "ocr_cache", a.n, a.start, style=a.style)
 
 
 def cmd_show(a) -> None:
@@ -88,17 +92,20 @@ def main(argv=None) -> None:
                    help="stop at the first document whose labels cannot be proven (default: skip it, "
                         "list it under 'errors' in the stats)")
     g.set_defaults(fn=cmd_generate)
-    b = sub.add_parser("benchmark", help="write the fixed benchmark split")
+    b = sub.add_parser("benchmark", help="write the fixed benchmark split (or, with --dev, the development split)")
     b.add_argument("--per-style", type=int, default=30)
     b.add_argument("--styles")
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--no-ocr", action="store_true")
-    b.add_argument("--out", default=str(REPO / "training" / "benchmark_split"))
+    b.add_argument("--dev", action="store_true",
+                   help="the development split instead (its own seeds; for tuning, default out data/dev_split)")
+    b.add_argument("--out", help="default training/benchmark_split, or data/dev_split with --dev")
     b.set_defaults(fn=cmd_benchmark)
     o = sub.add_parser("ocr", help="render, degrade and OCR documents into the cache (slow; run with nice)")
     o.add_argument("--n", type=int, default=300)
     o.add_argument("--start", type=int, default=0)
-    o.add_argument("--scan-share", type=float, default=0.6, help="share of ocr_scan (rest ocr_searchable)")
+    o.add_argument("--style", choices=OCR_STYLES, default="ocr_scan",
+                   help="ocr_scan: OCR text as a pasted table; ocr_searchable: scan + OCR text layer via pdftotext -layout")
     o.set_defaults(fn=cmd_ocr)
     s = sub.add_parser("show", help="print one document and its spans")
     s.add_argument("--seed", type=int, required=True)

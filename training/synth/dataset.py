@@ -1,7 +1,8 @@
 """Many documents: seeds, styles, parallel generation, the Hugging Face dataset, the benchmark split.
 
-Seeds: document i of a run with ``--seed S`` has seed ``S * 10_000_000 + i`` (S < 100), so every
-training seed is below ``BENCHMARK_SEED0``; benchmark documents use seeds from there on.
+Seeds: document i of a run with ``--seed S`` has seed ``S * 10_000_000 + i`` (S < 99), so every
+training seed is below ``DEV_SEED0``; the development split (for tuning engines and policies) uses
+seeds from ``DEV_SEED0``, the benchmark split (for measuring only) from ``BENCHMARK_SEED0``.
 Same seed, same style -> byte-identical text.
 """
 
@@ -17,18 +18,20 @@ from .generate import generate
 from .styles import STYLES
 
 RUN_STRIDE = 10_000_000
+DEV_SEED0 = 990_000_000  # run seed 99: the development split's, never a training run's
 BENCHMARK_SEED0 = 1_000_000_000
 
 
 def plan(n: int, seed: int, styles: list[str]) -> list[tuple[int, str]]:
     """(doc seed, style) for n documents, styles taken in turn."""
-    if not 0 <= seed < BENCHMARK_SEED0 // RUN_STRIDE:
-        raise ValueError(f"--seed must be in [0, {BENCHMARK_SEED0 // RUN_STRIDE})")
+    if not 0 <= seed < DEV_SEED0 // RUN_STRIDE:
+        raise ValueError(f"--seed must be in [0, {DEV_SEED0 // RUN_STRIDE})")
     return [(seed * RUN_STRIDE + i, styles[i % len(styles)]) for i in range(n)]
 
 
-def benchmark_plan(per_style: int, styles: list[str]) -> list[tuple[int, str]]:
-    return [(BENCHMARK_SEED0 + k * 100_000 + i, style) for k, style in enumerate(styles) for i in range(per_style)]
+def split_plan(per_style: int, styles: list[str], seed0: int = BENCHMARK_SEED0) -> list[tuple[int, str]]:
+    """(doc seed, style) of a fixed split: ``per_style`` documents of each style from ``seed0``."""
+    return [(seed0 + k * 100_000 + i, style) for k, style in enumerate(styles) for i in range(per_style)]
 
 
 def _one(job: tuple[int, str, bool]) -> tuple[dict | None, str | None, float]:
@@ -104,13 +107,18 @@ def save_dataset(rows: list[dict], out: Path) -> None:
 
 
 def write_split(rows: list[dict], root: Path) -> None:
-    """raw/<doc_id>.txt and gold/<doc_id>.json, the seeds' format plus style and other_form."""
+    """raw/<doc_id>.txt and gold/<doc_id>.json: the seeds' format plus style, other_form and the
+    cell spans (for span-level scores; one compact line each)."""
     (root / "raw").mkdir(parents=True, exist_ok=True)
     (root / "gold").mkdir(parents=True, exist_ok=True)
     for r in rows:
         (root / "raw" / f"{r['doc_id']}.txt").write_text(r["text"], encoding="utf-8")
+        spans = [{k: s[k] for k in ("start", "end", "kind", "key", "ocr_misread")}
+                 for s in r["spans"] if s["kind"] == "cell"]
+        head = json.dumps(r["gold"], ensure_ascii=False, indent=1)
+        lines = ",\n  ".join(json.dumps(s, ensure_ascii=False) for s in spans)
         (root / "gold" / f"{r['doc_id']}.json").write_text(
-            json.dumps(r["gold"], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            head[:-2] + ',\n "spans": [\n  ' + lines + "\n ]\n}\n", encoding="utf-8")
 
 
 def all_styles() -> list[str]:

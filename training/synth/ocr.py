@@ -19,6 +19,7 @@ import json
 import math
 import re
 import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -33,7 +34,8 @@ from .layout import report_to_layout
 from .textlayouts import place
 
 OCR_SEED0 = 2_000_000_000
-BENCHMARK_OCR_DOCS = 40  # the first OCR seeds are the benchmark's; training reads the rest
+BENCHMARK_OCR_DOCS = 40  # the first OCR documents of each style are the benchmark's,
+DEV_OCR_DOCS = 20  # the next the development split's; training reads the rest
 FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 PX_PER_CM = 60  # ~150 dpi
 _COL_CM = {"t2": [5.0, 4.0, 4.0, 4.0], "t3": [1.7, 1.9, 4.6] + [1.3] * 7, "t4": [1.25] * 15}
@@ -120,14 +122,24 @@ def degrade(img, rng):
     return back, angle
 
 
-def ocr_cells(table: Table, rng) -> dict[int, str]:
-    """OCR text per grid cell (by id of the GridCell object)."""
+@dataclass
+class ScannedTable:
+    """A table as a degraded scan and what OCR read in it, per grid cell (by id of the GridCell):
+    its text lines in reading order, each with its box in the image (pixels, as scanned)."""
+
+    image: object  # PIL image
+    lines: dict[int, list[tuple[str, tuple[float, float, float, float]]]]
+
+
+def scan_table(table: Table, rng) -> ScannedTable:
+    """Draw, degrade and OCR one table; every recognised character goes to the cell whose box
+    holds its centre (rotated back), then a cell's characters are grouped into lines."""
     img, boxes = draw_table(table, int(rng.integers(17, 22)))
     noisy, angle = degrade(img, rng)
     result = _engine()(np.asarray(noisy.convert("RGB")), return_word_box=True, return_single_char_box=True)
     cx, cy = noisy.width / 2, noisy.height / 2
     theta = math.radians(angle)  # PIL rotates counter-clockwise by angle: rotate centres back
-    pieces: dict[int, list[tuple[float, float, str]]] = {}
+    pieces: dict[int, list[tuple[float, float, str, np.ndarray]]] = {}
     for line in result.word_results or ():
         for txt, _score, quad in line:
             q = np.asarray(quad, dtype=float)
@@ -136,19 +148,29 @@ def ocr_cells(table: Table, rng) -> dict[int, str]:
             oy = x * math.sin(theta) + y * math.cos(theta) + cy
             for box, cell in boxes:
                 if box[0] <= ox < box[2] and box[1] <= oy < box[3]:
-                    pieces.setdefault(id(cell), []).append((oy, ox, txt))
+                    pieces.setdefault(id(cell), []).append((oy, ox, txt, q))
                     break
     out = {}
     for key, found in pieces.items():
-        found.sort()
-        lines: list[list[tuple[float, float, str]]] = []
+        found.sort(key=lambda p: (p[0], p[1]))
+        lines: list[list] = []
         for piece in found:  # group into text lines by y, then read each line left to right
             if lines and abs(piece[0] - lines[-1][0][0]) < 10:
                 lines[-1].append(piece)
             else:
                 lines.append([piece])
-        out[key] = "".join(t for line in lines for _, _, t in sorted(line, key=lambda p: p[1]))
-    return out
+        out[key] = []
+        for line in lines:
+            line.sort(key=lambda p: p[1])
+            quads = np.concatenate([p[3] for p in line])
+            box = (quads[:, 0].min(), quads[:, 1].min(), quads[:, 0].max(), quads[:, 1].max())
+            out[key].append(("".join(p[2] for p in line), tuple(float(v) for v in box)))
+    return ScannedTable(noisy, out)
+
+
+def ocr_cells(table: Table, rng) -> dict[int, str]:
+    """OCR text per grid cell (by id of the GridCell object)."""
+    return {key: "".join(text for text, _ in lines) for key, lines in scan_table(table, rng).lines.items()}
 
 
 class _Writer:
@@ -239,36 +261,56 @@ def ocr_document(seed: int) -> dict:
             "seed": seed, "gold": gold}
 
 
-def _cache_file(root: Path) -> Path:
-    return root / "ocr_scan.jsonl.gz"
+# Seeds of each cached OCR style: its base plus 0, 1, 2, ... (the first BENCHMARK_OCR_DOCS are
+# the benchmark's). Different bases, so the two styles never share a report's content.
+SEED_BASES = {"ocr_scan": OCR_SEED0, "ocr_searchable": OCR_SEED0 + 1_000_000}
 
 
-def load_cache(root: Path, include_benchmark: bool = False) -> list[dict]:
-    """Cached OCR documents (training use excludes the benchmark's seeds)."""
-    path = _cache_file(root)
-    if not path.exists():
-        return []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    return [r for r in rows if include_benchmark or r["seed"] >= OCR_SEED0 + BENCHMARK_OCR_DOCS]
+def _cache_file(root: Path, style: str) -> Path:
+    return root / f"{style}.jsonl.gz"
 
 
-def benchmark_rows(root: Path, per_style: int) -> dict[str, list[dict]]:
-    rows = [r for r in load_cache(root, include_benchmark=True) if r["seed"] < OCR_SEED0 + BENCHMARK_OCR_DOCS]
-    return {"ocr_scan": rows[:per_style]}
+def _number(row: dict) -> int:
+    return row["seed"] - SEED_BASES[row["style"]]
 
 
-def build_cache(root: Path, n: int, start: int = 0, scan_share: float = 1.0) -> None:
-    """OCR documents seeds OCR_SEED0+start .. +n that are not cached yet, appending one by one."""
+def load_cache(root: Path, include_held_out: bool = False) -> list[dict]:
+    """Cached OCR documents of every style; training use leaves out the benchmark's and the
+    development split's documents (the first BENCHMARK_OCR_DOCS + DEV_OCR_DOCS of each style)."""
+    rows = []
+    for style in SEED_BASES:
+        path = _cache_file(root, style)
+        if path.exists():
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                rows += [json.loads(line) for line in f if line.strip()]
+    return [r for r in rows if include_held_out or _number(r) >= BENCHMARK_OCR_DOCS + DEV_OCR_DOCS]
+
+
+def split_rows(root: Path, per_style: int, split: str = "benchmark") -> dict[str, list[dict]]:
+    """The cached documents of the benchmark or the development split, per style."""
+    lo, hi = (0, BENCHMARK_OCR_DOCS) if split == "benchmark" else (BENCHMARK_OCR_DOCS, BENCHMARK_OCR_DOCS + DEV_OCR_DOCS)
+    rows = [r for r in load_cache(root, include_held_out=True) if lo <= _number(r) < hi]
+    return {style: [r for r in rows if r["style"] == style][:per_style] for style in SEED_BASES}
+
+
+def build_cache(root: Path, n: int, start: int = 0, style: str = "ocr_scan") -> None:
+    """OCR documents number start .. start+n of ``style`` that are not cached yet, appended one by one."""
+    from .searchable import searchable_document
+
+    make = {"ocr_scan": ocr_document, "ocr_searchable": searchable_document}[style]
     root.mkdir(parents=True, exist_ok=True)
-    done = {r["seed"] for r in load_cache(root, include_benchmark=True)}
+    done = {r["seed"] for r in load_cache(root, include_held_out=True)}
     for i in range(start, start + n):
-        seed = OCR_SEED0 + i
+        seed = SEED_BASES[style] + i
         if seed in done:
             continue
         t0 = time.perf_counter()
-        row = ocr_document(seed)
-        with gzip.open(_cache_file(root), "at", encoding="utf-8") as f:
+        try:
+            row = make(seed)
+        except Exception as exc:  # a document whose labels cannot be proven is skipped, said so
+            print(f"{style} seed {seed}: skipped ({type(exc).__name__}: {exc})", flush=True)
+            continue
+        with gzip.open(_cache_file(root, style), "at", encoding="utf-8") as f:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
         misread = sum(s["ocr_misread"] for s in row["spans"])
         print(f"{row['doc_id']}: {time.perf_counter() - t0:.1f}s, {misread} misread cells", flush=True)

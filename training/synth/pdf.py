@@ -11,6 +11,7 @@ import io
 import subprocess
 import tempfile
 from functools import cache
+from typing import Callable
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -68,14 +69,14 @@ def _table_flowable(table: Table, rng):
     return flow
 
 
-def _story(layout: Layout, rng) -> list:
+def _story(layout: Layout, rng, tables: TableFlowables | None) -> list:
     from reportlab.platypus import Paragraph, Spacer
 
     st = _styles()
     story = [Paragraph(escape(layout.title.text), st["title"]), Spacer(1, 8)]
     for block in layout.blocks:
         if isinstance(block, Table):
-            story += [_table_flowable(block, rng), Spacer(1, 6)]
+            story += tables(block) if tables else [_table_flowable(block, rng), Spacer(1, 6)]
         else:
             story.append(Paragraph(escape(block.text), st["heading" if block.heading else "body"]))
     return story
@@ -95,8 +96,14 @@ def _numbering(start: bool):
     return Numbering()
 
 
-def layouts_to_pdf(layouts: list[Layout], seed: int) -> bytes:
-    """One PDF: each layout starts on a new page after a marker page, numbered from 1."""
+# Flowables that draw one table of one variant instead of a ruled text table (searchable scans).
+TableFlowables = Callable[[Table], list]
+
+
+def layouts_to_pdf(layouts: list[Layout], seed: int,
+                   tables: Callable[[int], TableFlowables] | None = None) -> bytes:
+    """One PDF: each layout starts on a new page after a marker page, numbered from 1.
+    ``tables(i)``, when given, draws the tables of variant ``i``."""
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph
 
@@ -108,7 +115,7 @@ def layouts_to_pdf(layouts: list[Layout], seed: int) -> bytes:
         if i:
             story += [PageBreak(), Paragraph(SPLIT, _styles()["body"]), _numbering(False), PageBreak()]
         story.append(_numbering(True))
-        story += _story(layout, np.random.default_rng([seed, 6]))
+        story += _story(layout, np.random.default_rng([seed, 6]), tables(i) if tables else None)
 
     def on_page_end(canvas, doc):
         first = getattr(canvas, "_variant_first_page", None)
