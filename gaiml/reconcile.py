@@ -125,17 +125,30 @@ def _best_move(relations, touching, options, chosen, values):
     cell's other reading, or a whole row read as the other engine read it (a row shifted by a
     dropped blank cell is wrong in every cell, so no single cell can mend it)."""
     broken = [r for r in relations if _broken(r, values)]
-    best = None
+    found = []
     for keys, picks in _moves(broken, options, chosen):
         trial = {**values, **{k: c.value for k, c in zip(keys, picks)}}
         touched = {r.name: r for k in keys for r in touching[k]}.values()
         if any(_broken(r, trial) for r in touched):
             continue  # a change must satisfy every relation it touches
         mended = [r.name for r in touched if _broken(r, values)]
-        rank = (len(mended), -sum(c.cost for c in picks), -len(keys), sum(c.evidence for c in picks))
-        if mended and (best is None or rank > best[0]):
-            best = (rank, keys, picks, mended)
-    return None if best is None else best[1:]
+        if mended:
+            rank = (len(mended), -sum(c.cost for c in picks), -len(keys), sum(c.evidence for c in picks))
+            found.append((rank, keys, picks, mended))
+    found.sort(key=lambda f: f[0], reverse=True)
+    if found and found[0][0][1] < 0 and _ambiguous(found):
+        # Several misread digits would mend the same relations (the total or one of its parts):
+        # the arithmetic does not tell which was misread, so none is repaired.
+        found = [f for f in found if f[0][1] == 0]
+    return found[0][1:] if found else None
+
+
+def _ambiguous(found) -> bool:
+    """True when another move mends as many relations at the same cost with other values."""
+    (mended, cost, *_), keys, picks, _ = found[0]
+    change = {(k, c.value) for k, c in zip(keys, picks)}
+    return any(rank[:2] == (mended, cost) and {(k, c.value) for k, c in zip(ks, ps)} != change
+               for rank, ks, ps, _ in found[1:])
 
 
 def _moves(broken, options, chosen):
@@ -152,6 +165,19 @@ def _moves(broken, options, chosen):
             if None in picks or all(values_equal(p.value, chosen[k].value) for p, k in zip(picks, row_keys)):
                 continue
             yield row_keys, picks
+
+
+def _implied(key: str, relations, values: dict[str, Value]) -> tuple[str, Value] | None:
+    """A relation in which ``key`` is the only null cell and which needs it to be non-zero."""
+    for rel in relations:
+        if key not in rel.keys or any(values.get(k) is None for k in rel.keys if k != key):
+            continue
+        left = sum(values[k] for k in rel.left if k != key)
+        right = sum(values[k] for k in rel.right if k != key)
+        need = right - left if key in rel.left else left - right
+        if abs(need) > 1e-6:
+            return rel.name, need
+    return None
 
 
 def _decide(index, relations, options, chosen, values, repairs, agreed: tuple[str, ...]) -> Decision:
@@ -175,6 +201,12 @@ def _decide(index, relations, options, chosen, values, repairs, agreed: tuple[st
             mine = [r for r in relations if key in r.keys]
             settled = mine and all(all(values.get(k) is not None for k in r.keys) and not _broken(r, values) for r in mine)
             confidence = min(confidence, SETTLED if settled else 0.5)
+        implied = _implied(key, relations, values) if cand.value is None else None
+        if implied:
+            # A blank (or a figure OCR lost) where the arithmetic needs a figure: kept null, checked
+            # by a person, since a printed blank and a dropped figure look alike in the text.
+            confidence = min(confidence, 0.5)
+            note = f"blank, but {implied[0]} implies {implied[1]:g}"
         cells[key] = CellReading(cand.value, reading.start, reading.end, reading.text, confidence, engine, note)
         if confidence < REVIEW_BELOW:
             review.append(key)
