@@ -68,7 +68,9 @@ real-OCR cache), windows of {cfg['data']['window']} characters (stride {cfg['dat
 title. {cfg['data']['dev_fraction']:.0%} of the documents are held out as the dev split for early stopping; the benchmark
 split (`training/benchmark_split`) has its own seeds and is never trained on. Masked-LM pretraining:
 {'used, ' + str(cfg['train']['pretrain_steps']) + ' steps' if cfg['train']['pretrain_steps'] else 'not used: this model is fine-tuned from random weights; `train.pretrain_steps` turns it on, and whether it helps has not been measured yet'}.
-Best dev entity F1 {meta['dev_metrics'].get('entity_f1', 0):.4f} at step {meta['dev_metrics'].get('step')}.
+Batch size {cfg['train']['batch_size']}, learning rate {cfg['train']['learning_rate']:g} with linear decay, in two stages
+(`training/reproduce.sh`): 6,000 steps, then the run resumed with its schedule stretched to step
+{cfg['train']['max_steps']:,} (a warm restart). Best dev entity F1 {meta['dev_metrics'].get('entity_f1', 0):.4f} at step {meta['dev_metrics'].get('step')}.
 
 Reproduce (data, training, evaluation and this card): `bash training/reproduce.sh`.
 
