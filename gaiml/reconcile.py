@@ -86,12 +86,6 @@ def _precedence(cand: Candidate) -> int:
     return 2 if cand.source == "rules" and cand.evidence == 0 else 0
 
 
-def _broken(rel: schema.Relation, values: dict[str, Value]) -> bool:
-    if any(values.get(k) is None for k in rel.keys):
-        return False
-    return abs(sum(values[k] for k in rel.left) - sum(values[k] for k in rel.right)) > 1e-6
-
-
 def reconcile(rules: Reading, model: Reading | None, template: str, other_form: str) -> Decision:
     """Settle every cell; see the module docstring for the policy. Without a model the rules'
     readings stand for the printed text, and only misread digits can be repaired."""
@@ -107,48 +101,62 @@ def reconcile(rules: Reading, model: Reading | None, template: str, other_form: 
         move = _best_move(relations, touching, options, chosen, values)
         if move is None:
             break
-        keys, picks, mended = move
-        for key, cand in zip(keys, picks):
+        for key, cand in zip(move.keys, move.picks):
             before = chosen[key]
             if values_equal(before.value, cand.value):
                 continue
             chosen[key], values[key] = cand, cand.value
             repairs.append({"cell": key, "printed": cand.reading.text, "was": before.value, "chosen": cand.value,
                             "kind": "misread digit" if cand.cost else "engines disagree",
-                            "why": "makes " + "; ".join(mended) + " hold"})
+                            "why": "makes " + "; ".join(move.mended) + " hold"})
     agreed = ("both",) if model is not None else ("rules",)
-    return _decide(index, relations, options, chosen, values, repairs, agreed)
+    return _decide(index, relations, touching, options, chosen, values, repairs, agreed)
 
 
-def _best_move(relations, touching, options, chosen, values):
+@dataclass(frozen=True)
+class _Move:
+    keys: list[str]
+    picks: list[Candidate]
+    mended: list[str]  # the broken relations it makes hold
+
+    @property
+    def cost(self) -> float:
+        return sum(c.cost for c in self.picks)
+
+    @property
+    def rank(self) -> tuple:
+        """Most relations mended, then the least departure from the print, the fewest cells, the
+        strongest evidence."""
+        return len(self.mended), -self.cost, -len(self.keys), sum(c.evidence for c in self.picks)
+
+    def change(self) -> set:
+        return {(k, c.value) for k, c in zip(self.keys, self.picks)}
+
+
+def _best_move(relations, touching, options, chosen, values) -> _Move | None:
     """The substitution that mends the most broken relations without breaking another: one
     cell's other reading, or a whole row read as the other engine read it (a row shifted by a
     dropped blank cell is wrong in every cell, so no single cell can mend it)."""
-    broken = [r for r in relations if _broken(r, values)]
+    broken = [r for r in relations if r.broken(values)]
     found = []
     for keys, picks in _moves(broken, options, chosen):
         trial = {**values, **{k: c.value for k, c in zip(keys, picks)}}
         touched = {r.name: r for k in keys for r in touching[k]}.values()
-        if any(_broken(r, trial) for r in touched):
+        if any(r.broken(trial) for r in touched):
             continue  # a change must satisfy every relation it touches
-        mended = [r.name for r in touched if _broken(r, values)]
+        mended = [r.name for r in touched if r.broken(values)]
         if mended:
-            rank = (len(mended), -sum(c.cost for c in picks), -len(keys), sum(c.evidence for c in picks))
-            found.append((rank, keys, picks, mended))
-    found.sort(key=lambda f: f[0], reverse=True)
-    if found and found[0][0][1] < 0 and _ambiguous(found):
+            found.append(_Move(keys, picks, mended))
+    if not found:
+        return None
+    best = max(found, key=lambda m: m.rank)
+    if best.cost and any(len(m.mended) == len(best.mended) and m.cost == best.cost and m.change() != best.change()
+                         for m in found):
         # Several misread digits would mend the same relations (the total or one of its parts):
         # the arithmetic does not tell which was misread, so none is repaired.
-        found = [f for f in found if f[0][1] == 0]
-    return found[0][1:] if found else None
-
-
-def _ambiguous(found) -> bool:
-    """True when another move mends as many relations at the same cost with other values."""
-    (mended, cost, *_), keys, picks, _ = found[0]
-    change = {(k, c.value) for k, c in zip(keys, picks)}
-    return any(rank[:2] == (mended, cost) and {(k, c.value) for k, c in zip(ks, ps)} != change
-               for rank, ks, ps, _ in found[1:])
+        found = [m for m in found if not m.cost]
+        best = max(found, key=lambda m: m.rank) if found else None
+    return best
 
 
 def _moves(broken, options, chosen):
@@ -167,20 +175,16 @@ def _moves(broken, options, chosen):
             yield row_keys, picks
 
 
-def _implied(key: str, relations, values: dict[str, Value]) -> tuple[str, Value] | None:
-    """A relation in which ``key`` is the only null cell and which needs it to be non-zero."""
-    for rel in relations:
-        if key not in rel.keys or any(values.get(k) is None for k in rel.keys if k != key):
-            continue
-        left = sum(values[k] for k in rel.left if k != key)
-        right = sum(values[k] for k in rel.right if k != key)
-        need = right - left if key in rel.left else left - right
-        if abs(need) > 1e-6:
+def _implied(mine: list[schema.Relation], key: str, values: dict[str, Value]) -> tuple[str, Value] | None:
+    """A relation of ``key`` in which it is the only null cell and which needs it non-zero."""
+    for rel in mine:
+        need = rel.solve(key, values)
+        if need is not None and abs(need) > schema.TOLERANCE:
             return rel.name, need
     return None
 
 
-def _decide(index, relations, options, chosen, values, repairs, agreed: tuple[str, ...]) -> Decision:
+def _decide(index, relations, touching, options, chosen, values, repairs, agreed: tuple[str, ...]) -> Decision:
     cells, review = {}, []
     for key in index:
         cand = chosen.get(key)
@@ -198,10 +202,10 @@ def _decide(index, relations, options, chosen, values, repairs, agreed: tuple[st
         elif any(c.source != cand.source and not values_equal(c.value, cand.value) and c.cost == 0 for c in options[key]):
             # The engines disagree: the arithmetic settles it when every relation of the cell can
             # be checked and holds; otherwise (表二 has none) a person should look.
-            mine = [r for r in relations if key in r.keys]
-            settled = mine and all(all(values.get(k) is not None for k in r.keys) and not _broken(r, values) for r in mine)
+            mine = touching[key]
+            settled = mine and all(all(values.get(k) is not None for k in r.keys) and not r.broken(values) for r in mine)
             confidence = min(confidence, SETTLED if settled else 0.5)
-        implied = _implied(key, relations, values) if cand.value is None else None
+        implied = _implied(touching[key], key, values) if cand.value is None else None
         if implied:
             # A blank (or a figure OCR lost) where the arithmetic needs a figure: kept null, checked
             # by a person, since a printed blank and a dropped figure look alike in the text.
@@ -210,7 +214,7 @@ def _decide(index, relations, options, chosen, values, repairs, agreed: tuple[st
         cells[key] = CellReading(cand.value, reading.start, reading.end, reading.text, confidence, engine, note)
         if confidence < REVIEW_BELOW:
             review.append(key)
-    still = [r for r in relations if _broken(r, values)]
+    still = [r for r in relations if r.broken(values)]
     inconsistent = [r.name for r in still if all(chosen.get(k) and chosen[k].source in agreed for k in r.keys)]
     if still and len(inconsistent) == len(still) and not review:
         status = SOURCE_INCONSISTENT

@@ -60,6 +60,9 @@ class Cell:
     column_label: str
 
 
+TOLERANCE = 1e-6  # sums of decimal amounts (万元) differ by float noise only below this
+
+
 @dataclass(frozen=True)
 class Relation:
     """``sum(left) == sum(right)`` over cell values; ``name`` says which rule of SPEC.md it is."""
@@ -71,6 +74,20 @@ class Relation:
     @property
     def keys(self) -> tuple[str, ...]:
         return self.left + self.right
+
+    def broken(self, values: dict) -> bool:
+        """True when every cell is known and the two sums differ (a null cell: unassessable)."""
+        if any(values.get(k) is None for k in self.keys):
+            return False
+        return abs(sum(values[k] for k in self.left) - sum(values[k] for k in self.right)) > TOLERANCE
+
+    def solve(self, key: str, values: dict):
+        """The value ``key`` must take for the relation to hold; None while another cell is unknown."""
+        if any(values.get(k) is None for k in self.keys if k != key):
+            return None
+        left = sum(values[k] for k in self.left if k != key)
+        right = sum(values[k] for k in self.right if k != key)
+        return right - left if key in self.left else left - right
 
 
 # ---------------------------------------------------------------- 表二 主动公开

@@ -71,7 +71,7 @@ def check_relations(values: dict[str, Value], template: str, other_form: str) ->
             continue
         left = sum(values[k] for k in rel.left)
         right = sum(values[k] for k in rel.right)
-        if abs(left - right) > 1e-6:
+        if rel.broken(values):
             broken.append(Broken(rel.name, rel.left, rel.right, left, right))
         else:
             holds.append(rel.name)

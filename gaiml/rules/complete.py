@@ -33,7 +33,7 @@ def complete_row(keys: list[str], figures: list[Value], known: dict[str, Value],
             continue
         row[missing] = value
         values = {**known, **row}
-        if any(_broken(r, values) for r in own + touching):
+        if any(r.broken(values) for r in own + touching):
             continue
         outcomes[tuple(row[k] for k in keys)] = (row, missing)
     if len(outcomes) != 1:
@@ -44,20 +44,8 @@ def complete_row(keys: list[str], figures: list[Value], known: dict[str, Value],
 def _solve(missing: str, row: dict[str, Value], relations: list[Relation]) -> Value:
     """The value ``missing`` must take for a relation of the row to hold, if one decides it."""
     for rel in relations:
-        if missing not in rel.keys:
-            continue
-        on_left = missing in rel.left
-        same = [k for k in (rel.left if on_left else rel.right) if k != missing]
-        other = rel.right if on_left else rel.left
-        if any(row.get(k) is None for k in same + list(other)):
-            continue
-        value = sum(row[k] for k in other) - sum(row[k] for k in same)
-        return value if value >= 0 else None
+        if missing in rel.keys:
+            value = rel.solve(missing, row)
+            if value is not None:
+                return value if value >= 0 else None
     return None
-
-
-def _broken(rel: Relation, values: dict[str, Value]) -> bool:
-    """True when every cell of the relation is known and the sums differ."""
-    if any(values.get(k) is None for k in rel.keys):
-        return False
-    return abs(sum(values[k] for k in rel.left) - sum(values[k] for k in rel.right)) > 1e-9

@@ -66,12 +66,13 @@ def _render_and_label(spec, layout, report, seed: int) -> tuple[str, list[dict]]
     texts = spec.render(probe.variants(layout, spec.wide_null), seed)
     texts = mangle.apply(spec.mangles, texts, seed)
     owner = probe.decode(texts[0], texts[1:])
-    spans = owners_to_spans(texts[0], owner, layout.items, _item_texts(layout))
+    spans = owners_to_spans(texts[0], owner, layout.items, item_texts(layout))
     check_round_trip(texts[0], spans, report)
     return texts[0], spans
 
 
-def _item_texts(layout) -> dict[int, str]:
+def item_texts(layout) -> dict[int, str]:
+    """The printed text of every labelled item of ``layout``, by item id."""
     out: dict[int, str] = {}
 
     def visit(segments):

@@ -70,6 +70,14 @@ def owners_to_spans(text: str, owner: list[int | None], items: list[Item], item_
     return spans
 
 
+def reads_as(piece: str, kind: str, gold) -> bool:
+    """True when the printed ``piece`` parses to the gold value (OCR may have garbled it)."""
+    try:
+        return values_equal(parse_cell(piece, kind), gold)
+    except ValueError:
+        return False
+
+
 def check_round_trip(text: str, spans: list[dict], report: Report, *, skip_misread: bool = False) -> None:
     """Every cell span reads back as its gold value; every printed cell has exactly one span.
 

@@ -9,7 +9,8 @@ the true value; a cell whose span no longer reads as its gold value is marked ``
 from __future__ import annotations
 
 from gaiml import schema
-from gaiml.values import parse_cell, values_equal
+
+from .labels import reads_as
 
 CONFUSIONS = {
     "0": "OoD", "1": "lI丨|", "5": "S", "8": "B", "6": "b", "2": "Z", "9": "g",
@@ -61,15 +62,9 @@ def apply(text: str, spans: list[dict], report, rng) -> tuple[str, list[dict]]:
     for span in spans:
         new = dict(span, start=where[span["start"]], end=where[span["end"]])
         if new["kind"] == "cell":
-            new["ocr_misread"] = not _reads_as(noisy[new["start"]:new["end"]], index[new["key"]].kind,
+            new["ocr_misread"] = not reads_as(noisy[new["start"]:new["end"]], index[new["key"]].kind,
                                                report.cells[new["key"]])
         if new["end"] > new["start"] or new["kind"] == "cell":
             out.append(new)
     return noisy, out
 
-
-def _reads_as(piece: str, kind: str, gold) -> bool:
-    try:
-        return values_equal(parse_cell(piece, kind), gold)
-    except ValueError:
-        return False

@@ -9,7 +9,7 @@ construction: a label span covers what OCR read for that label; a figure span co
 read for that cell, and the cell is ``ocr_misread`` when that no longer parses to the true value.
 
 Slow (~10 s a table page on one core): run ``python -m training.synth ocr`` under ``nice``; results
-are appended to ``training/ocr_cache/ocr_scan.jsonl.gz`` one document at a time and reused.
+are appended to ``training/ocr_cache/<style>.jsonl.gz`` one document at a time and reused.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from gaiml import schema
-from gaiml.values import parse_cell, values_equal
 
 from .content import sample_report
 from .doc import Layout, Para, Table
+from .generate import Generated
+from .labels import reads_as
 from .layout import report_to_layout
 from .textlayouts import place
 
@@ -40,6 +41,12 @@ FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 PX_PER_CM = 60  # ~150 dpi
 _COL_CM = {"t2": [5.0, 4.0, 4.0, 4.0], "t3": [1.7, 1.9, 4.6] + [1.3] * 7, "t4": [1.25] * 15}
 _FIGURE = re.compile(r"[-+＋－]?[0-9０-９OolISBDZg|丨][0-9０-９OolISBDZg|丨,，.．]*|[/／\\—–\-－ー]+")
+
+
+def split_figure(cell_text: str) -> tuple[str, str, str]:
+    """An OCR'd figure cell as (before, the figure, after); the figure is "" when OCR lost it."""
+    m = _FIGURE.search(cell_text)
+    return (cell_text[:m.start()], m.group(), cell_text[m.end():]) if m else (cell_text, "", "")
 
 
 @cache
@@ -217,21 +224,14 @@ def _table(w: _Writer, table: Table, layout: Layout, report, texts: dict[int, st
             elif item.kind == "row":
                 w.add(text, "row", item.key)
             else:
-                m = _FIGURE.search(text)
-                head, fig, tail = (text[:m.start()], m.group(), text[m.end():]) if m else (text, "", "")
+                head, fig, tail = split_figure(text)
                 gold = report.cells[item.key]
                 w.add(head)
-                w.add(fig, "cell", item.key, misread=not _reads_as(fig, index[item.key].kind, gold))
+                w.add(fig, "cell", item.key, misread=not reads_as(fig, index[item.key].kind, gold))
                 w.add(tail)
             c += cell.colspan
         w.add("\n")
 
-
-def _reads_as(piece: str, kind: str, gold) -> bool:
-    try:
-        return values_equal(parse_cell(piece, kind), gold)
-    except ValueError:
-        return False
 
 
 def ocr_document(seed: int) -> dict:
@@ -251,19 +251,19 @@ def ocr_document(seed: int) -> dict:
     text = "".join(w.parts)
     for s in w.spans:  # the round trip for every cell OCR did not misread
         if s["kind"] == "cell" and not s["ocr_misread"]:
-            assert _reads_as(text[s["start"]:s["end"]], schema.cell_index(report.template, report.other_form)[s["key"]].kind,
+            assert reads_as(text[s["start"]:s["end"]], schema.cell_index(report.template, report.other_form)[s["key"]].kind,
                              report.cells[s["key"]]), s
-    gold = {"doc_id": report.doc_id, "template": report.template, "year": report.year, "agency": report.agency,
-            "cells": dict(report.cells), "style": "ocr_scan", "other_form": report.other_form}
-    return {"doc_id": report.doc_id, "text": text, "spans": w.spans,
-            "cells": json.dumps(report.cells, ensure_ascii=False), "template": report.template,
-            "other_form": report.other_form, "year": report.year, "agency": report.agency, "style": "ocr_scan",
-            "seed": seed, "gold": gold}
+    return cache_row(Generated(report.doc_id, text, w.spans, report, "ocr_scan"))
 
 
 # Seeds of each cached OCR style: its base plus 0, 1, 2, ... (the first BENCHMARK_OCR_DOCS are
 # the benchmark's). Different bases, so the two styles never share a report's content.
 SEED_BASES = {"ocr_scan": OCR_SEED0, "ocr_searchable": OCR_SEED0 + 1_000_000}
+
+
+def cache_row(doc: Generated) -> dict:
+    """A cached OCR document: its dataset row plus its gold file."""
+    return {**doc.row(), "gold": doc.gold()}
 
 
 def _cache_file(root: Path, style: str) -> Path:

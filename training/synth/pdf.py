@@ -155,7 +155,8 @@ TOOLS = {
 }
 
 
-def render(layouts: list[Layout], seed: int, tool: str) -> list[str]:
-    """Texts of the layouts as ``tool`` reads them from one shared PDF."""
-    text = TOOLS[tool](layouts_to_pdf(layouts, seed))
+def render(layouts: list[Layout], seed: int, tool: str,
+           tables: Callable[[int], TableFlowables] | None = None) -> list[str]:
+    """Texts of the layouts as ``tool`` reads them from one shared PDF (see layouts_to_pdf)."""
+    text = TOOLS[tool](layouts_to_pdf(layouts, seed, tables))
     return [part.lstrip("\f") for part in split_text(text, len(layouts))]

@@ -15,7 +15,6 @@ longer reads as the gold value is marked ``ocr_misread``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -25,11 +24,10 @@ from gaiml import schema
 from . import pdf, probe
 from .content import sample_report
 from .doc import Layout, Segment, Table
-from .generate import _item_texts
-from .html import split_text
-from .labels import check_round_trip, owners_to_spans
+from .generate import Generated, item_texts
+from .labels import check_round_trip, owners_to_spans, reads_as
 from .layout import report_to_layout
-from .ocr import _FIGURE, _reads_as, scan_table
+from .ocr import cache_row, scan_table, split_figure
 from .textlayouts import place
 
 STYLE = "ocr_searchable"
@@ -49,10 +47,8 @@ def _ocr_segments(cell, lines: list[tuple[str, Box]], items) -> tuple[list[Segme
         return [Segment(text)], offsets
     if items[item].kind != "cell":
         return [Segment(text, item)], offsets
-    m = _FIGURE.search(text)
-    if m is None:
-        return [Segment(text)], offsets
-    parts = [(text[:m.start()], None), (m.group(), item), (text[m.end():], None)]
+    head, figure, tail = split_figure(text)
+    parts = [(head, None), (figure, item), (tail, None)]
     return [Segment(t, it) for t, it in parts if t], offsets
 
 
@@ -132,12 +128,12 @@ def _tables_of(variant: int, table_lines: list[dict], images: list):
     return tables
 
 
-def _figure_spans(text: str, spans: list[dict], item_texts: dict[int, str], owner_items: dict[str, int]) -> None:
+def _figure_spans(text: str, spans: list[dict], printed: dict[int, str], cell_items: dict[str, int]) -> None:
     """Grow each figure span over the OCR'd letters the probes cannot mark ("l2", "1O")."""
     for span in spans:
         if span["kind"] != "cell":
             continue
-        whole = item_texts[owner_items[span["key"]]]
+        whole = printed[cell_items[span["key"]]]
         lo = max(0, span["start"] - len(whole))
         at = text.find(whole, lo, span["end"] + len(whole))
         if at != -1 and at <= span["start"] and at + len(whole) >= span["end"]:
@@ -150,24 +146,18 @@ def searchable_document(seed: int) -> dict:
     layout = report_to_layout(report, np.random.default_rng([seed, 1]))
     read, table_lines, images = ocr_layout(layout, np.random.default_rng([seed, 9]))
     variants = probe.variants(read, wide=True)
-    data = pdf.layouts_to_pdf(variants, seed, tables=lambda i: _tables_of(i, table_lines, images))
-    texts = [t.lstrip("\f") for t in split_text(pdf.TOOLS["pdftotext_layout"](data), len(variants))]
+    texts = pdf.render(variants, seed, "pdftotext_layout", tables=lambda i: _tables_of(i, table_lines, images))
     owner = probe.decode(texts[0], texts[1:])
-    item_texts = _item_texts(read)
-    spans = owners_to_spans(texts[0], owner, read.items, item_texts)
+    printed = item_texts(read)
+    spans = owners_to_spans(texts[0], owner, read.items, printed)
     text = texts[0]
-    cell_items = {read.items[i].key: i for i in item_texts if read.items[i].kind == "cell"}
-    _figure_spans(text, spans, item_texts, cell_items)
+    cell_items = {read.items[i].key: i for i in printed if read.items[i].kind == "cell"}
+    _figure_spans(text, spans, printed, cell_items)
     index = schema.cell_index(report.template, report.other_form)
     for span in spans:
         if span["kind"] == "cell":
-            span["ocr_misread"] = not _reads_as(text[span["start"]:span["end"]], index[span["key"]].kind,
+            span["ocr_misread"] = not reads_as(text[span["start"]:span["end"]], index[span["key"]].kind,
                                                 report.cells[span["key"]])
     check_round_trip(text, spans, report, skip_misread=True)
-    gold = {"doc_id": report.doc_id, "template": report.template, "year": report.year, "agency": report.agency,
-            "cells": dict(report.cells), "style": STYLE, "other_form": report.other_form}
-    return {"doc_id": report.doc_id, "text": text, "spans": spans,
-            "cells": json.dumps(report.cells, ensure_ascii=False), "template": report.template,
-            "other_form": report.other_form, "year": report.year, "agency": report.agency, "style": STYLE,
-            "seed": seed, "gold": gold}
+    return cache_row(Generated(report.doc_id, text, spans, report, STYLE))
 
