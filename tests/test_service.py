@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -80,9 +81,15 @@ def client(server):
         yield c
 
 
+@functools.cache
+def local_pipeline() -> Pipeline:
+    """The default engine, loaded once for all comparisons."""
+    return Pipeline(ExtractSettings())
+
+
 def local_document(seed, **fields) -> dict:
     """What `gaiml extract` gives for this seed, with the fields the service names differently."""
-    doc = Pipeline(ExtractSettings()).extract(seed.path).to_json()
+    doc = local_pipeline().extract(seed.path).to_json()
     return {**doc, **fields}
 
 
@@ -163,7 +170,7 @@ def test_service_extract_upload_of_other_formats_equals_gaiml_extract(client, na
         path.write_bytes(to_html(seed.text, seed.gold, charset="gbk" if name.endswith("htm") else "utf-8"))
     response = client.post("/extract", files={"file": (name, path.read_bytes())})
     assert response.status_code == 200, response.text
-    local = Pipeline(ExtractSettings()).extract(path).to_json()
+    local = local_pipeline().extract(path).to_json()
     assert response.json() == {**local, "source": name}
 
 

@@ -115,10 +115,10 @@ def write_split(rows: list[dict], root: Path) -> None:
         (root / "raw" / f"{r['doc_id']}.txt").write_text(r["text"], encoding="utf-8")
         spans = [{k: s[k] for k in ("start", "end", "kind", "key", "ocr_misread")}
                  for s in r["spans"] if s["kind"] == "cell"]
-        head = json.dumps(r["gold"], ensure_ascii=False, indent=1)
+        gold = json.dumps({**r["gold"], "spans": None}, ensure_ascii=False, indent=1)
         lines = ",\n  ".join(json.dumps(s, ensure_ascii=False) for s in spans)
         (root / "gold" / f"{r['doc_id']}.json").write_text(
-            head[:-2] + ',\n "spans": [\n  ' + lines + "\n ]\n}\n", encoding="utf-8")
+            gold.replace('"spans": null', '"spans": [\n  ' + lines + "\n ]") + "\n", encoding="utf-8")
 
 
 def all_styles() -> list[str]:
