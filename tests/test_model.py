@@ -8,7 +8,10 @@ import torch
 
 from gaiml.errors import ModelError
 from gaiml.model import META_FILE, ModelExtractor
+import numpy as np
+
 from gaiml.model.decode import spans_to_cells
+from gaiml.model.figures import FigureReader
 from gaiml.model.tags import TaggedSpan, spans_to_tags, tag_list, tags_to_spans
 from gaiml.model.tokenizer import build_tokenizer, character_inventory, encode_chars
 from gaiml.model.windows import owner_windows, window_starts
@@ -64,6 +67,72 @@ def test_model_decode_takes_row_from_the_last_row_label():
     assert cells["t3.granted.research"].value == 1 and cells["t3.granted.research"].confidence == 0.8
     assert cells["t4.review.total"].value == 9
     assert cells["t3.granted.total"].value is None and cells["t3.granted.total"].start is None
+
+
+def figure_probs(labels, text, wanted):
+    """Probabilities per character: ``wanted`` maps a position to {tag: probability}; the rest O."""
+    probs = np.zeros((len(text), len(labels)), dtype=np.float32)
+    probs[:, labels.index("O")] = 1.0
+    for i, odds in wanted.items():
+        probs[i] = 0.0
+        for tag, p in odds.items():
+            probs[i, labels.index(tag)] = p
+    return probs
+
+
+def read_figures(text, wanted):
+    labels = list(tag_list())
+    probs = figure_probs(labels, text, wanted)
+    tags = [labels[i] for i in probs.argmax(axis=1)]
+    return FigureReader(labels).read(tags_to_spans(tags, probs.max(axis=1).tolist()), tags, probs)
+
+
+def test_model_figures_one_number_is_one_figure_when_the_tags_slip():
+    x, y = "COL=t2.decisions", "COL=t3.total"
+    # "706" tagged B B I (the middle digit barely): one figure, not "7" and "06".
+    spans = read_figures("罚 706", {2: {f"B-{x}": 0.76, f"I-{x}": 0.24},
+                                    3: {f"B-{x}": 0.54, f"I-{x}": 0.46},
+                                    4: {f"I-{x}": 0.64, f"B-{x}": 0.36}})
+    assert [(s.start, s.end, s.entity) for s in spans] == [(2, 5, x)]
+    assert spans[0].columns[x] > 0.99
+    # Two figures fused by OCR, each tag sure of itself: the cut stays.
+    spans = read_figures("罚 1203", {2: {f"B-{x}": 0.95, f"I-{x}": 0.05}, 3: {f"I-{x}": 0.95, f"B-{x}": 0.05},
+                                     4: {f"B-{y}": 0.97, f"I-{x}": 0.03}, 5: {f"I-{y}": 0.97, f"I-{x}": 0.03}})
+    assert [(s.start, s.end, s.entity) for s in spans] == [(2, 4, x), (4, 6, y)]
+
+
+def figure(entity_odds, start, end):
+    best = max(entity_odds, key=entity_odds.get)
+    return TaggedSpan(best, start, end, entity_odds[best], columns=entity_odds)
+
+
+def test_model_decode_places_a_rows_figures_in_column_order():
+    text = "（一）予以公开 3 0 1 0 0 0 4"
+    cols = ["natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total"]
+    starts = [8, 10, 12, 14, 16, 18, 20]
+    odds = [{f"COL=t3.{c}": 0.98} for c in cols]
+    odds[1] = {"COL=t3.commercial": 0.45, "COL=t3.research": 0.55}  # argmax would put two figures in research
+    spans = [TaggedSpan("ROW=t3.granted", 3, 7, 1.0)] + [figure(o, s, s + 1) for o, s in zip(odds, starts)]
+    warnings = []
+    cells = spans_to_cells(text, spans, "2021", "split", warnings)
+    assert [cells[f"t3.granted.{c}"].value for c in cols] == [3, 0, 1, 0, 0, 0, 4] and not warnings
+    assert cells["t3.granted.commercial"].confidence == pytest.approx(0.45)
+
+
+def test_model_decode_keeps_tables_in_order_and_leaves_stray_figures_out():
+    t4 = [f"COL=t4.{g}.{c}" for g in ("review", "suit_direct", "suit_after_review")
+          for c in ("upheld", "corrected", "other", "pending", "total")]
+    text = "（一）予以公开 5\n" + " ".join("1" * 15) + "\n附件 8 8 8"
+    spans = [TaggedSpan("ROW=t3.granted", 3, 7, 1.0), figure({"COL=t3.natural_person": 0.99}, 8, 9)]
+    for k, entity in enumerate(t4):
+        odds = {entity: 0.99} if k not in (11, 12) else {entity: 0.4, "COL=t3.other_org": 0.6}  # two waver
+        spans.append(figure(odds, 10 + 2 * k, 11 + 2 * k))
+    spans += [figure({"COL=t3.research": 0.99}, 43 + 2 * k, 44 + 2 * k) for k in range(3)]  # prose after 表四
+    warnings = []
+    cells = spans_to_cells(text, spans, "2021", "split", warnings)
+    assert all(cells[e[4:]].value == 1 for e in t4)
+    assert cells["t3.granted.natural_person"].value == 5 and cells["t3.granted.research"].value is None
+    assert sum("left out" in w for w in warnings) == 3
 
 
 def tiny_config(tmp_path) -> TrainConfig:

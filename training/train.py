@@ -64,6 +64,7 @@ class TrainSettings:
     patience: int = 4
     checkpoint_every: int = 250
     pretrain_steps: int = 0
+    init_from: str = ""  # a saved model directory whose weights start a new run (a further stage)
     run_dir: str = "runs/default"
     out_dir: str = "models/default"
     threads: int = 2
@@ -253,6 +254,9 @@ def train(cfg: TrainConfig) -> dict:
         random.setstate(saved["python_rng"])
         torch.set_rng_state(saved["torch_rng"])
         log(run_dir, {"event": "resumed", "step": state["step"]})
+    elif cfg.train.init_from:
+        load_weights(model, REPO / cfg.train.init_from)
+        log(run_dir, {"event": "initialised", "from": cfg.train.init_from})
     elif cfg.train.pretrain_steps:
         pretrain_mlm(cfg, model, train_windows, tokenizer, device)
     rng = random.Random(cfg.train.seed + state["step"])
@@ -286,6 +290,16 @@ def train(cfg: TrainConfig) -> dict:
                         "torch_rng": torch.get_rng_state()}, checkpoint)
     bar.close()
     return state["best"] or {}
+
+
+def load_weights(model, model_dir: Path) -> None:
+    """A saved model's weights into a fresh one of the same shape and tag set."""
+    from safetensors.torch import load_file
+
+    meta = json.loads((model_dir / META_FILE).read_text(encoding="utf-8"))
+    if meta["tags_version"] != tags_version():
+        raise ValueError(f"{model_dir}: its tag set ({meta['tags_version']}) is not this code's ({tags_version()})")
+    model.load_state_dict(load_file(model_dir / "model.safetensors"))
 
 
 def config_of_model(model_dir: Path) -> TrainConfig:

@@ -11,11 +11,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..detect import detect_other_form, detect_template, detect_year
 from ..document import Field, Reading
 from ..errors import ModelError
 from ..text import CompactText, fold
 from .decode import ENGINE, spans_to_cells
+from .figures import FigureReader
 from .tags import tag_list, tags_to_spans, tags_version
 from .tokenizer import load_tokenizer, encode_chars
 from .windows import owner_windows, window_starts
@@ -26,11 +29,13 @@ META_FILE = "gaiml.json"
 
 @dataclass
 class Prediction:
-    """Per-character tags with their probability, and the runner-up's, for one text."""
+    """Per-character tags with their probability, and the runner-up's, for one text; ``probs``
+    holds every tag's probability (characters x tags)."""
 
     tags: list[str]
     scores: list[float]
     runner_up: list[float]
+    probs: np.ndarray
 
 
 class ModelExtractor:
@@ -46,6 +51,7 @@ class ModelExtractor:
         self.window = int(meta["window"])
         self.stride = int(meta["stride"])
         self.labels = list(meta["tags"])
+        self.figures = FigureReader(self.labels)
 
     @classmethod
     def from_dir(cls, directory: str | Path = DEFAULT_MODEL_DIR) -> ModelExtractor:
@@ -74,11 +80,11 @@ class ModelExtractor:
         folded = fold(text)
         ids = encode_chars(self.tokenizer, folded)
         if not ids:
-            return Prediction([], [], [])
+            return Prediction([], [], [], np.zeros((0, len(self.labels)), dtype=np.float32))
         starts = window_starts(len(ids), self.window, self.stride)
         cls_id, sep_id = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
         pad_id = self.tokenizer.token_to_id("[PAD]")
-        probs = []
+        window_probs = []
         with torch.inference_mode():
             for b in range(0, len(starts), self.batch_size):
                 batch = [[cls_id] + ids[s:s + self.window] + [sep_id] for s in starts[b:b + self.batch_size]]
@@ -86,18 +92,20 @@ class ModelExtractor:
                 input_ids = torch.tensor([row + [pad_id] * (width - len(row)) for row in batch])
                 mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in batch])
                 logits = self.model(input_ids=input_ids, attention_mask=mask).logits
-                probs.extend(torch.softmax(logits, dim=-1)[:, 1:-1])
-        # The two best tags of every position of every window at once, as plain lists.
-        tops = [p.topk(2, dim=-1) for p in probs]
-        best = [(t.indices[:, 0].tolist(), t.values[:, 0].tolist(), t.values[:, 1].tolist()) for t in tops]
-        tags, scores, runner_up = [], [], []
-        for i, w in enumerate(owner_windows(len(ids), self.window, starts)):
-            indices, first, second = best[w]
-            j = i - starts[w]
-            tags.append(self.labels[indices[j]])
-            scores.append(first[j])
-            runner_up.append(second[j])
-        return Prediction(tags, scores, runner_up)
+                window_probs.extend(torch.softmax(logits, dim=-1)[:, 1:-1].numpy())
+        # Every character from the window it owns, copied a stretch of one owner at a time.
+        probs = np.empty((len(ids), len(self.labels)), dtype=np.float32)
+        owners = owner_windows(len(ids), self.window, starts)
+        a = 0
+        while a < len(ids):
+            w, b = owners[a], a
+            while b < len(ids) and owners[b] == w:
+                b += 1
+            probs[a:b] = window_probs[w][a - starts[w]:b - starts[w]]
+            a = b
+        top2 = np.sort(np.partition(probs, -2, axis=1)[:, -2:], axis=1)
+        tags = [self.labels[i] for i in probs.argmax(axis=1).tolist()]
+        return Prediction(tags, top2[:, 1].tolist(), top2[:, 0].tolist(), probs)
 
     def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> Reading:
         """Cells of ``text``; template, form and year are detected as the rules do, unless given."""
@@ -106,7 +114,7 @@ class ModelExtractor:
         template = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
         form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
         prediction = self.predict(text)
-        spans = tags_to_spans(prediction.tags, prediction.scores)
+        spans = self.figures.read(tags_to_spans(prediction.tags, prediction.scores), prediction.tags, prediction.probs)
         warnings: list[str] = []
         cells = spans_to_cells(text, spans, template.value, form.value, warnings)
         rows_found = len({s.entity for s in spans if s.entity.startswith("ROW=")})

@@ -1,7 +1,19 @@
-"""Tagged spans -> cells: each figure takes its column from its tag and its row from the last
-row label before it in the same table."""
+"""Tagged spans -> cells, a printed row at a time.
+
+Tables are printed in order (表二, 表三, 表四), so each figure's table is chosen for the whole
+sequence at once (Viterbi, stepping back to an earlier table dear); a figure that still reads as a
+table whose row label came before a later table's figures (prose after 表四, say) is left out. A figure's row is then the last row label before it in its table (表四's figures
+carry the whole key).
+Within a row the figures stand in the template's column order, each column at most once, so the
+columns are not taken figure by figure from the argmax tag but chosen together: the in-order
+assignment of figures to the row's columns with the highest joint odds (a monotone alignment, by
+dynamic programming). A column left out is a blank cell; a figure left out (more figures than
+columns, say where a row label was missed) is reported in the warnings.
+"""
 
 from __future__ import annotations
+
+import math
 
 from .. import schema
 from ..document import CellReading
@@ -9,38 +21,131 @@ from ..values import parse_cell
 from .tags import TaggedSpan
 
 ENGINE = "model"
+_FLOOR = 1e-6
+# Leaving a figure out of its row costs as much as a column the model gives one in ten thousand.
+_DROP_COST = math.log(1e-4)
+# Tables come in order: one step on is cheap, a step back (stray figures after 表四) is dear.
+_NEXT_TABLE, _BACK_TABLE = math.log(1e-2), math.log(1e-4)
 
 
 def spans_to_cells(text: str, spans: list[TaggedSpan], template: str, other_form: str,
                    warnings: list[str]) -> dict[str, CellReading]:
     """One reading per cell key of the template; keys the model did not find are null, score 0."""
     index = schema.cell_index(template, other_form)
-    cells: dict[str, CellReading] = {}
+    row_columns = _row_columns(template, other_form)
+    spans = sorted(spans, key=lambda s: s.start)
+    table_of = _tables_in_order([s for s in spans if s.entity.startswith("COL=")])
+    groups: dict[tuple[str, str], list[TaggedSpan]] = {}
     current_row: dict[str, str] = {}  # table -> row key of the last row label seen
-    for span in sorted(spans, key=lambda s: s.start):
+    order = {t.key: i for i, t in enumerate(schema.tables(template, other_form))}
+    since_label: dict[str, int] = {}  # table -> the latest table a figure stood in since its last row label
+    for span in spans:
         kind, _, name = span.entity.partition("=")
         if kind == "ROW":
             table, row = name.split(".")
-            current_row[table] = row
-            continue
-        if kind != "COL":
-            continue
-        parts = name.split(".")
-        key = name if parts[0] == "t4" else (
-            f"{parts[0]}.{current_row[parts[0]]}.{parts[1]}" if parts[0] in current_row else None)
-        if key is None or key not in index:
-            continue
-        raw = text[span.start:span.end]
-        try:
-            value = parse_cell(raw, index[key].kind)
-            reading = CellReading(value, span.start, span.end, raw, span.score, ENGINE)
-        except ValueError:
-            reading = CellReading(None, span.start, span.end, raw, 0.0, ENGINE, f"unreadable figure {raw!r}")
-        if key in cells:
-            warnings.append(f"{key}: tagged twice ({cells[key].text!r} and {raw!r}); the surer kept")
-            if cells[key].confidence >= reading.confidence:
+            current_row[table], since_label[table] = row, order[table]
+        elif kind == "COL":
+            table = table_of[id(span)]
+            for labelled in since_label:
+                since_label[labelled] = max(since_label[labelled], order[table])
+            if since_label.get(table, order[table]) > order[table]:
+                warnings.append(f"figure {text[span.start:span.end]!r} at {span.start} reads as {table} "
+                                f"after a later table's; left out")
                 continue
-        cells[key] = reading
+            row = "*" if table == "t4" else current_row.get(table)
+            if row is not None and (table, row) in row_columns:
+                groups.setdefault((table, row), []).append(span)
+    cells: dict[str, CellReading] = {}
+    for (table, row), figures in groups.items():
+        columns = row_columns[(table, row)]
+        chosen = _align(figures, columns)
+        if len(chosen) < len(figures):
+            placed = {id(f) for f in chosen.values()}
+            left = [text[f.start:f.end] for f in figures if id(f) not in placed]
+            warnings.append(f"{table}.{row}: {len(figures)} figures for {len(columns)} columns; left out {left}")
+        for entity, figure in chosen.items():
+            key = entity[len("COL="):] if table == "t4" else f"{table}.{row}.{entity.split('.')[1]}"
+            cells[key] = _reading(text, figure, entity, index[key].kind)
     for key in index:
         cells.setdefault(key, CellReading(None, None, None, None, 0.0, ENGINE, "not found by the model"))
     return {key: cells[key] for key in index}
+
+
+def _row_columns(template: str, other_form: str) -> dict[tuple[str, str], list[str]]:
+    """(table, row) -> the row's COL= entities in printed order; 表四 is one row, "*"."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for table in schema.tables(template, other_form):
+        for row in table.rows:
+            if table.key == "t4":
+                out.setdefault(("t4", "*"), []).extend(f"COL=t4.{row.key}.{c.key}" for c in row.columns)
+            else:
+                out[(table.key, row.key)] = [f"COL={table.key}.{c.key}" for c in row.columns]
+    return out
+
+
+def _odds(span: TaggedSpan) -> dict[str, float]:
+    return span.columns if span.columns is not None else {span.entity: 1.0}
+
+
+def _tables_in_order(figures: list[TaggedSpan]) -> dict[int, str]:
+    """id(figure) -> its table: the most likely sequence (Viterbi) under each figure's odds, where
+    moving on to a later table costs ``_NEXT_TABLE`` and going back ``_BACK_TABLE``."""
+    tables = [t.key for t in schema.tables(schema.TEMPLATES[0])]
+    best, trail = [0.0] + [_NEXT_TABLE] * (len(tables) - 1), [[] for _ in tables]
+    for figure in figures:
+        mass = dict.fromkeys(tables, 0.0)
+        for entity, p in _odds(figure).items():
+            mass[entity[len("COL="):].split(".")[0]] += p
+        new_best, new_trail = [], []
+        for k, table in enumerate(tables):
+            moves = [best[j] + (0.0 if j == k else _NEXT_TABLE if j < k else _BACK_TABLE) for j in range(len(tables))]
+            j = max(range(len(tables)), key=moves.__getitem__)
+            new_best.append(moves[j] + math.log(max(mass[table], _FLOOR)))
+            new_trail.append(trail[j] + [table])
+        best, trail = new_best, new_trail
+    chosen = trail[max(range(len(tables)), key=best.__getitem__)]
+    return {id(f): t for f, t in zip(figures, chosen)}
+
+
+def _align(figures: list[TaggedSpan], columns: list[str]) -> dict[str, TaggedSpan]:
+    """The in-order assignment of figures to columns (each at most once) with the highest summed
+    log odds; figures may be left out at ``_DROP_COST`` each."""
+    m, n = len(figures), len(columns)
+    odds = [_odds(f) for f in figures]
+    score = [[math.log(max(o.get(c, 0.0), _FLOOR)) for c in columns] for o in odds]
+    # best[i][j]: figures[:i] placed within columns[:j]
+    best = [[0.0] * (n + 1)] + [[-math.inf] * (n + 1) for _ in range(m)]
+    move = [[""] * (n + 1) for _ in range(m + 1)]
+    for i in range(m + 1):
+        for j in range(n + 1):
+            if i == 0 and j == 0:
+                continue
+            options = []
+            if j > 0:
+                options.append((best[i][j - 1], "skip column"))
+            if i > 0:
+                options.append((best[i - 1][j] + _DROP_COST, "drop figure"))
+            if i > 0 and j > 0:
+                options.append((best[i - 1][j - 1] + score[i - 1][j - 1], "place"))
+            best[i][j], move[i][j] = max(options)
+    chosen: dict[str, TaggedSpan] = {}
+    i, j = m, n
+    while i > 0 or j > 0:
+        step = move[i][j]
+        if step == "place":
+            chosen[columns[j - 1]] = figures[i - 1]
+            i, j = i - 1, j - 1
+        elif step == "drop figure":
+            i -= 1
+        else:
+            j -= 1
+    return chosen
+
+
+def _reading(text: str, figure: TaggedSpan, entity: str, kind: str) -> CellReading:
+    raw = text[figure.start:figure.end]
+    confidence = min(1.0, _odds(figure).get(entity, 0.0)) if figure.columns is not None else figure.score
+    try:
+        return CellReading(parse_cell(raw, kind), figure.start, figure.end, raw, confidence, ENGINE)
+    except ValueError:
+        return CellReading(None, figure.start, figure.end, raw, 0.0, ENGINE, f"unreadable figure {raw!r}")

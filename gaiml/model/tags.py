@@ -11,7 +11,7 @@ layouts. 表四 has one printed row, so its figures carry the whole key (``COL=t
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from .. import schema
@@ -82,6 +82,7 @@ class TaggedSpan:
     start: int
     end: int
     score: float  # mean probability of the span's tags
+    columns: dict[str, float] | None = field(default=None, compare=False)  # a figure's odds per COL= entity
 
 
 def tags_to_spans(tags: list[str], scores: list[float] | None = None) -> list[TaggedSpan]:
