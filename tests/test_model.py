@@ -135,6 +135,19 @@ def test_model_decode_keeps_tables_in_order_and_leaves_stray_figures_out():
     assert sum("left out" in w for w in warnings) == 3
 
 
+def test_model_decode_gives_figures_past_table_three_to_table_four():
+    # 表四's heading missed: its fifteen figures read as more of 表三's last row.
+    cols = ["natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total"]
+    text = "四、结转下年度继续办理 " + " ".join("2" * 7) + "\n" + " ".join("3" * 15)
+    spans = [TaggedSpan("ROW=t3.carried_forward", 2, 11, 1.0)]
+    spans += [figure({f"COL=t3.{c}": 0.9}, 12 + 2 * k, 13 + 2 * k) for k, c in enumerate(cols)]
+    spans += [figure({f"COL=t3.{cols[k % 7]}": 0.9, "COL=t4.review.upheld": 0.05}, 26 + 2 * k, 27 + 2 * k)
+              for k in range(15)]
+    cells = spans_to_cells(text, spans, "2021", "split", [])
+    assert [cells[f"t3.carried_forward.{c}"].value for c in cols] == [2] * 7
+    assert all(cells[k].value == 3 for k in cells if k.startswith("t4."))
+
+
 def tiny_config(tmp_path) -> TrainConfig:
     return TrainConfig(data=DataConfig(window=64, stride=48),
                        model=ModelConfig(layers=1, hidden=32, heads=2, intermediate=64, max_position=66),
