@@ -29,6 +29,9 @@ _FLOOR = 1e-6
 _DROP_COST = math.log(1e-12)
 # Tables come in order: one step on is cheap, a step back (stray figures after 表四) is dear.
 _NEXT_TABLE, _BACK_TABLE = math.log(1e-2), math.log(1e-8)
+# A row-label piece shorter than this and less sure than that is a slip, not a label (规章 is two
+# characters long, so only single characters qualify; chosen on the development split).
+_SLIP_CHARS, _SLIP_SCORE = 2, 0.75
 
 
 def spans_to_cells(text: str, spans: list[TaggedSpan], template: str, other_form: str,
@@ -42,7 +45,7 @@ def spans_to_cells(text: str, spans: list[TaggedSpan], template: str, other_form
     current_row: dict[str, str] = {}  # table -> row key of the last row label seen
     order = {t.key: i for i, t in enumerate(schema.tables(template, other_form))}
     since_label: dict[str, int] = {}  # table -> the latest table a figure stood in since its last row label
-    for span in spans:
+    for span in _row_labels_merged(spans):
         kind, _, name = span.entity.partition("=")
         if kind == "ROW":
             table, row = name.split(".")
@@ -73,6 +76,30 @@ def spans_to_cells(text: str, spans: list[TaggedSpan], template: str, other_form
     for key in index:
         cells.setdefault(key, CellReading(None, None, None, None, 0.0, ENGINE, "not found by the model"))
     return {key: cells[key] for key in index}
+
+
+def _row_labels_merged(spans: list[TaggedSpan]) -> list[TaggedSpan]:
+    """Of the row-label pieces between two figures, the last one that is no mere slip: a wrapped
+    label comes in pieces, and a character or two of another row tagged without conviction ("申"
+    read as the next row) must not take the figures that follow."""
+    out: list[TaggedSpan] = []
+    pieces: list[TaggedSpan] = []
+
+    def flush():
+        if pieces:
+            solid = [p for p in pieces if p.end - p.start >= _SLIP_CHARS or p.score >= _SLIP_SCORE]
+            out.append((solid or pieces)[-1])
+            pieces.clear()
+
+    for span in spans:
+        if span.entity.startswith("ROW="):
+            pieces.append(span)
+        else:
+            if span.entity.startswith("COL="):
+                flush()
+            out.append(span)
+    flush()
+    return sorted(out, key=lambda s: s.start)
 
 
 def _overflow_into_table_four(groups, row_columns, template: str, other_form: str) -> None:
