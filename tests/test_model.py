@@ -150,10 +150,10 @@ def test_model_decode_gives_figures_past_table_three_to_table_four():
 
 def test_model_decode_ignores_a_one_character_slip_in_a_wrapped_row_label():
     text = "1、申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请 1 0"
-    spans = [TaggedSpan("ROW=t3.other_no_correction", 0, 15, 1.0), TaggedSpan("ROW=t3.other_no_fee", 15, 16, 0.55),
-             TaggedSpan("ROW=t3.other_no_correction", 16, 33, 0.7),
-             TaggedSpan("ROW=t3.other_no_fee", 33, 34, 0.57),  # "申" tagged as the next row, unsure
-             figure({"COL=t3.natural_person": 0.99}, 35, 36), figure({"COL=t3.commercial": 0.99}, 37, 38)]
+    spans = [TaggedSpan("ROW=t3.other_no_correction", 0, 16, 1.0), TaggedSpan("ROW=t3.other_no_fee", 16, 17, 0.55),
+             TaggedSpan("ROW=t3.other_no_correction", 17, 32, 0.7),
+             TaggedSpan("ROW=t3.other_no_fee", 32, 33, 0.57),  # "请" tagged as the next row, unsure
+             figure({"COL=t3.natural_person": 0.99}, 34, 35), figure({"COL=t3.commercial": 0.99}, 36, 37)]
     cells = spans_to_cells(text, spans, "2021", "split", [])
     assert cells["t3.other_no_correction.natural_person"].value == 1
     assert cells["t3.other_no_fee.natural_person"].value is None
