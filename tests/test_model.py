@@ -159,6 +159,28 @@ def test_model_decode_ignores_a_one_character_slip_in_a_wrapped_row_label():
     assert cells["t3.other_no_fee.natural_person"].value is None
 
 
+def test_model_decode_places_a_row_one_figure_short_by_its_sum():
+    # Six zeros for seven columns (a converter dropped a cell) and no telling which: whichever it
+    # was, the row's sum makes it 0.
+    cols = ["natural_person", "commercial", "research", "social_org", "legal_service", "other_org", "total"]
+    text = "（一）予以公开 0 0 0 0 0 0"
+    starts = [8, 10, 12, 14, 16, 18]
+    odds = [{"COL=t3.natural_person": 0.9}, {"COL=t3.commercial": 0.5, "COL=t3.research": 0.5},
+            {"COL=t3.research": 0.5, "COL=t3.social_org": 0.5}, {"COL=t3.social_org": 0.5, "COL=t3.legal_service": 0.5},
+            {"COL=t3.legal_service": 0.5, "COL=t3.other_org": 0.5}, {"COL=t3.total": 0.9}]
+    spans = [TaggedSpan("ROW=t3.granted", 3, 7, 1.0)] + [figure(o, s, s + 1) for o, s in zip(odds, starts)]
+    warnings = []
+    cells = spans_to_cells(text, spans, "2021", "split", warnings)
+    row = [cells[f"t3.granted.{c}"] for c in cols]
+    assert [c.value for c in row] == [0] * 7
+    assert sum(c.start is None for c in row) == 1 and any("placed by arithmetic" in w for w in warnings)
+    # Sure of the blank (a printed blank cell): it stays null.
+    sure = [{f"COL=t3.{c}": 0.99} for c in cols if c != "social_org"]
+    spans = [TaggedSpan("ROW=t3.granted", 3, 7, 1.0)] + [figure(o, s, s + 1) for o, s in zip(sure, starts)]
+    cells = spans_to_cells(text, spans, "2021", "split", [])
+    assert cells["t3.granted.social_org"].value is None and cells["t3.granted.total"].value == 0
+
+
 def tiny_config(tmp_path) -> TrainConfig:
     return TrainConfig(data=DataConfig(window=64, stride=48),
                        model=ModelConfig(layers=1, hidden=32, heads=2, intermediate=64, max_position=66),

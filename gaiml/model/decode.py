@@ -1,15 +1,17 @@
 """Tagged spans -> cells, a printed row at a time.
 
-Tables are printed in order (表二, 表三, 表四), so each figure's table is chosen for the whole
-sequence at once (Viterbi, stepping back to an earlier table dear); a figure that still reads as a
-table whose row label came before a later table's figures (prose after 表四, say) is left out. A figure's row is then the last row label before it in its table (表四's figures
-carry the whole key).
-Within a row the figures stand in the template's column order, each column at most once, so the
-columns are not taken figure by figure from the argmax tag but chosen together: the in-order
-assignment of figures to the row's columns with the highest joint odds (a monotone alignment, by
-dynamic programming). A column left out is a blank cell; a figure left out (more figures than
-columns, say where a row label was missed) is reported in the warnings. Figures past the end of
-表三's last row go to 表四 when it is short of figures.
+1. Tables: printed in order (表二, 表三, 表四), so each figure's table is chosen for the whole
+   sequence at once (Viterbi; stepping back to an earlier table is dear). A figure that still reads
+   as a table whose row label came before a later table's figures (prose after 表四) is left out.
+2. Rows: a figure's row is the last row label before it in its table, a one-character slip of a
+   wrapped label ignored; 表四's figures carry the whole key. Figures past the end of 表三's last row
+   go to 表四 when it is short of figures (its heading missed).
+3. Columns: a row's figures stand in the template's column order, each column at most once, so
+   they are placed together: the in-order assignment with the highest joint odds (a monotone
+   alignment). A column left out is a blank cell; a figure is left out only when a row has more
+   figures than columns, and the warnings say so.
+4. A row one figure short where the odds cannot tell which column is blank (a converter dropped a
+   cell) is placed by the row's arithmetic, as the rules place it (rules/complete.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 
 from .. import schema
 from ..document import CellReading
+from ..rules.complete import complete_row
 from ..values import parse_cell
 from .tags import TaggedSpan
 
@@ -29,6 +32,9 @@ _FLOOR = 1e-6
 _DROP_COST = math.log(1e-12)
 # Tables come in order: one step on is cheap, a step back (stray figures after 表四) is dear.
 _NEXT_TABLE, _BACK_TABLE = math.log(1e-2), math.log(1e-8)
+# A row one figure short is placed by arithmetic unless the model is this many times surer of one
+# place for its blank than of any other; such a placement's confidence.
+_GAP_SURE, _DERIVED = 100.0, 0.6
 # A row-label piece shorter than this and less sure than that is a slip, not a label (规章 is two
 # characters long, so only single characters qualify; chosen on the development split).
 _SLIP_CHARS, _SLIP_SCORE = 2, 0.75
@@ -39,6 +45,34 @@ def spans_to_cells(text: str, spans: list[TaggedSpan], template: str, other_form
     """One reading per cell key of the template; keys the model did not find are null, score 0."""
     index = schema.cell_index(template, other_form)
     row_columns = _row_columns(template, other_form)
+    groups = _rows_of_figures(text, spans, template, other_form, row_columns, warnings)
+    cells: dict[str, CellReading] = {}
+    unsure_gaps = []
+    for (table, row), figures in groups.items():
+        columns = row_columns[(table, row)]
+        chosen = _align(figures, columns)
+        if len(chosen) < len(figures):
+            placed = {id(f) for f in chosen.values()}
+            left = [text[f.start:f.end] for f in figures if id(f) not in placed]
+            warnings.append(f"{table}.{row}: {len(figures)} figures for {len(columns)} columns; left out {left}")
+        keys = [_cell_key(table, row, c) for c in columns]
+        for entity, figure in chosen.items():
+            key = _cell_key(table, row, entity)
+            cells[key] = _reading(text, figure, entity, index[key].kind)
+        if table != "t4" and len(figures) == len(columns) - 1 and _gap_unsure(figures, columns):
+            unsure_gaps.append((keys, figures))
+    for key in index:
+        cells.setdefault(key, CellReading(None, None, None, None, 0.0, ENGINE, "not found by the model"))
+    _complete_unsure_rows(text, unsure_gaps, cells, schema.relations(template, other_form), warnings)
+    return {key: cells[key] for key in index}
+
+
+def _cell_key(table: str, row: str, entity: str) -> str:
+    return entity[len("COL="):] if table == "t4" else f"{table}.{row}.{entity.split('.')[1]}"
+
+
+def _rows_of_figures(text, spans, template, other_form, row_columns, warnings) -> dict[tuple[str, str], list[TaggedSpan]]:
+    """(table, row) -> its figures in printed order; 表四's row is "*"."""
     spans = sorted(spans, key=lambda s: s.start)
     table_of = _tables_in_order([s for s in spans if s.entity.startswith("COL=")])
     groups: dict[tuple[str, str], list[TaggedSpan]] = {}
@@ -62,20 +96,47 @@ def spans_to_cells(text: str, spans: list[TaggedSpan], template: str, other_form
             if row is not None and (table, row) in row_columns:
                 groups.setdefault((table, row), []).append(span)
     _overflow_into_table_four(groups, row_columns, template, other_form)
-    cells: dict[str, CellReading] = {}
-    for (table, row), figures in groups.items():
-        columns = row_columns[(table, row)]
-        chosen = _align(figures, columns)
-        if len(chosen) < len(figures):
-            placed = {id(f) for f in chosen.values()}
-            left = [text[f.start:f.end] for f in figures if id(f) not in placed]
-            warnings.append(f"{table}.{row}: {len(figures)} figures for {len(columns)} columns; left out {left}")
-        for entity, figure in chosen.items():
-            key = entity[len("COL="):] if table == "t4" else f"{table}.{row}.{entity.split('.')[1]}"
-            cells[key] = _reading(text, figure, entity, index[key].kind)
-    for key in index:
-        cells.setdefault(key, CellReading(None, None, None, None, 0.0, ENGINE, "not found by the model"))
-    return {key: cells[key] for key in index}
+    return groups
+
+
+def _gap_unsure(figures: list[TaggedSpan], columns: list[str]) -> bool:
+    """A row one figure short where the model cannot tell which column is blank: the best and the
+    second-best place for the gap are within ``_GAP_SURE`` times of each other."""
+    odds = [_odds(f) for f in figures]
+    scores = sorted((sum(math.log(max(o.get(c, 0.0), _FLOOR)) for o, c in zip(odds, columns[:gap] + columns[gap + 1:]))
+                     for gap in range(len(columns))), reverse=True)
+    return scores[0] - scores[1] < math.log(_GAP_SURE)
+
+
+def _complete_unsure_rows(text, rows, cells, relations, warnings) -> None:
+    """Rows one figure short with the gap unknown, placed by the row's own arithmetic as the rules
+    place them (rules/complete.py): converters drop cells ("予以公开 0 0 0 0 0 0": six figures for
+    seven columns), and only the sums say which. Repeats while a placement unlocks another."""
+    pending = list(rows)
+    progress = True
+    while pending and progress:
+        progress = False
+        for keys, figures in list(pending):
+            printed = [cells[k].value for k in keys if cells[k].start is not None]  # the figures, in order
+            known = {k: c.value for k, c in cells.items() if k not in keys}
+            done = complete_row(keys, printed, known, relations)
+            if done is None:
+                continue
+            pending.remove((keys, figures))
+            values, derived = done
+            placed = iter(figures)
+            for key in keys:
+                if key == derived:
+                    cells[key] = CellReading(values[key], None, None, None, _DERIVED, ENGINE,
+                                             "not printed where expected; derived from the row's sum")
+                else:
+                    figure = next(placed)
+                    raw = text[figure.start:figure.end]
+                    cells[key] = CellReading(values[key], figure.start, figure.end, raw, _DERIVED, ENGINE,
+                                             "placed by arithmetic")
+            warnings.append(f"{keys[0].rsplit('.', 1)[0]}: {len(figures)} figures for {len(keys)} columns; "
+                            f"placed by arithmetic, {derived} derived")
+            progress = True
 
 
 def _row_labels_merged(spans: list[TaggedSpan]) -> list[TaggedSpan]:
