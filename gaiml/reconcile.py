@@ -3,8 +3,10 @@ settled by the tables' arithmetic, repairing a printed figure only on stronger e
 
 Candidates per cell: the rules' reading, the model's reading and, for each, the readings with
 one OCR-confusable digit read the other way. The start is the best-supported candidate of each
-cell; then, while a relation is broken, the one substitution that mends the most relations (and
-breaks none of the cell's others) is taken, the cheapest first. A relation still broken at the
+cell (the rules lead, unless they doubt over a tenth of the document's cells); then, while a
+relation is broken, the one substitution of printed readings that mends the most relations (and
+breaks none of the cell's others) is taken, the cheapest first; a disagreement the arithmetic
+leaves open goes to the engine that is much surer, and to review. A relation still broken at the
 end with every cell read alike by both engines is the author's own arithmetic: the printed values
 stay and the document is "source-inconsistent".
 """
@@ -22,6 +24,8 @@ VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW = "verified", "source-inconsistent",
 REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
 SETTLED = 0.95  # a disagreement of the engines that every relation of the cell settles
 MAX_ROUNDS = 40
+RULES_DOUBT = 0.1  # share of doubtful rules cells above which the model's readings lead
+SURER = 0.3  # how much surer one engine must be to settle a disagreement the arithmetic left open
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,10 @@ class Decision:
     review: list[str]  # cells a person should look at
 
 
-def candidates(key: str, kind: str, rules: CellReading | None, model: CellReading | None) -> list[Candidate]:
-    """Every reading of one cell worth considering, best supported first."""
+def candidates(key: str, kind: str, rules: CellReading | None, model: CellReading | None,
+               lead: str = "rules") -> list[Candidate]:
+    """Every reading of one cell worth considering, best supported first; where the engines
+    disagree, ``lead``'s reading first."""
     out: list[Candidate] = []
     if _inside(model, rules):
         model = None  # the model tagged part of the figure the rules read whole: "4" of "48"
@@ -64,7 +70,7 @@ def candidates(key: str, kind: str, rules: CellReading | None, model: CellReadin
         for value, cost in confusable_readings(printed, kind):
             if not any(values_equal(value, c.value) for c in out):
                 out.append(Candidate(value, cand.reading, "repaired", cand.evidence, cost))
-    out.sort(key=lambda c: (c.cost, _precedence(c), -c.evidence))
+    out.sort(key=lambda c: (c.cost, _precedence(c, lead), -c.evidence))
     return out
 
 
@@ -75,15 +81,15 @@ def _inside(part: CellReading | None, whole: CellReading | None) -> bool:
     return whole.start <= part.start and part.end <= whole.end and (part.start, part.end) != (whole.start, whole.end)
 
 
-def _precedence(cand: Candidate) -> int:
-    """Which reading to start from when the engines disagree: the rules' (they read whole
-    printed figures where the layout puts them), then the model's, then a rules "reading" of
-    nothing (a row not found or not placed). The model's probabilities run high even where it
-    tagged only part of a figure ("4" of "48"), so they do not outrank the rules on their own;
-    the arithmetic takes the model's reading where it mends a relation (``_best_move``)."""
-    if cand.source == "model":
-        return 1
-    return 2 if cand.source == "rules" and cand.evidence == 0 else 0
+def _precedence(cand: Candidate, lead: str) -> int:
+    """Which reading to start from when the engines disagree: the leading engine's printed
+    reading (the rules', which read whole figures where the layout puts them, unless they doubt
+    the document: ``_lead``), then the other's or a figure an engine only derived, then a rules
+    "reading" of nothing (a row not found or not placed). The arithmetic then takes the other
+    reading where it mends a relation (``_best_move``)."""
+    if cand.source == "rules" and cand.evidence == 0:
+        return 2
+    return 0 if cand.source == "both" or (cand.source == lead and _printed(cand)) else 1
 
 
 def reconcile(rules: Reading, model: Reading | None, template: str, other_form: str) -> Decision:
@@ -92,7 +98,8 @@ def reconcile(rules: Reading, model: Reading | None, template: str, other_form: 
     index = schema.cell_index(template, other_form)
     relations = schema.relations(template, other_form)
     touching = {key: [r for r in relations if key in r.keys] for key in index}
-    options = {key: candidates(key, index[key].kind, rules.cells.get(key), model.cells.get(key) if model else None)
+    lead = _lead(rules, index) if model is not None else "rules"
+    options = {key: candidates(key, index[key].kind, rules.cells.get(key), model.cells.get(key) if model else None, lead)
                for key in index}
     chosen = {key: opts[0] for key, opts in options.items() if opts}
     values = {key: c.value for key, c in chosen.items()}
@@ -109,6 +116,7 @@ def reconcile(rules: Reading, model: Reading | None, template: str, other_form: 
             repairs.append({"cell": key, "printed": cand.reading.text, "was": before.value, "chosen": cand.value,
                             "kind": "misread digit" if cand.cost else "engines disagree",
                             "why": "makes " + "; ".join(move.mended) + " hold"})
+    _surer_where_unsettled(options, touching, chosen, values)
     agreed = ("both",) if model is not None else ("rules",)
     return _decide(index, relations, touching, options, chosen, values, repairs, agreed)
 
@@ -144,7 +152,7 @@ def _best_move(relations, touching, options, chosen, values) -> _Move | None:
         touched = {r.name: r for k in keys for r in touching[k]}.values()
         if any(r.broken(trial) for r in touched):
             continue  # a change must satisfy every relation it touches
-        mended = [r.name for r in touched if r.broken(values)]
+        mended = [r.name for r in touched if r.broken(values) and r.holds(trial)]  # not merely unassessable
         if mended:
             found.append(_Move(keys, picks, mended))
     if not found:
@@ -164,15 +172,46 @@ def _moves(broken, options, chosen):
     keys = [k for k in dict.fromkeys(k for r in broken for k in r.keys) if k in chosen]
     for key in keys:
         for cand in options[key]:
-            if cand.value is not None and not values_equal(cand.value, chosen[key].value):
+            if cand.value is not None and _printed(cand) and not values_equal(cand.value, chosen[key].value):
                 yield [key], [cand]
     for row in dict.fromkeys(k.rsplit(".", 1)[0] for k in keys):
         row_keys = [k for k in options if k.rsplit(".", 1)[0] == row and k in chosen]
         for source in ("rules", "model"):
             picks = [next((c for c in options[k] if c.source in (source, "both")), None) for k in row_keys]
-            if None in picks or all(values_equal(p.value, chosen[k].value) for p, k in zip(picks, row_keys)):
+            if None in picks:
                 continue
-            yield row_keys, picks
+            changed = [p for p, k in zip(picks, row_keys) if not values_equal(p.value, chosen[k].value)]
+            if changed and all(_printed(p) for p in changed):
+                yield row_keys, picks
+
+
+def _printed(cand: Candidate) -> bool:
+    """A figure no engine read in the text (derived by an engine's own arithmetic) does not
+    overrule a printed one: the arithmetic would then only be agreeing with itself."""
+    return cand.reading.start is not None or cand.source == "both"
+
+
+def _lead(rules: Reading, index) -> str:
+    """Whose readings to start from: the rules', unless they doubt more than ``RULES_DOUBT`` of
+    the document's cells (a layout they could not follow, OCR noise), then the model's."""
+    doubtful = sum(1 for key in index if (c := rules.cells.get(key)) is None or c.confidence < REVIEW_BELOW)
+    return "model" if doubtful > RULES_DOUBT * len(index) else "rules"
+
+
+def _surer_where_unsettled(options, touching, chosen, values) -> None:
+    """Where the engines still disagree after the arithmetic, the reading the other engine is
+    clearly surer of (by ``SURER``), unless it would break a relation that holds. The cell stays
+    flagged for review (``_decide``): confidence decided it, not the sums."""
+    for key, cand in list(chosen.items()):
+        rivals = [c for c in options[key] if c.cost == 0 and c.source in ("rules", "model") and c.source != cand.source
+                  and not values_equal(c.value, cand.value)]
+        rival = max(rivals, key=lambda c: c.evidence, default=None)
+        if rival is None or rival.evidence < cand.evidence + SURER:
+            continue
+        trial = {**values, key: rival.value}
+        if any(r.broken(trial) and not r.broken(values) for r in touching[key]):
+            continue
+        chosen[key], values[key] = rival, rival.value
 
 
 def _implied(mine: list[schema.Relation], key: str, values: dict[str, Value]) -> tuple[str, Value] | None:

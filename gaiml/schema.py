@@ -81,6 +81,10 @@ class Relation:
             return False
         return abs(sum(values[k] for k in self.left) - sum(values[k] for k in self.right)) > TOLERANCE
 
+    def holds(self, values: dict) -> bool:
+        """True when every cell is known and the two sums agree."""
+        return all(values.get(k) is not None for k in self.keys) and not self.broken(values)
+
     def solve(self, key: str, values: dict):
         """The value ``key`` must take for the relation to hold; None while another cell is unknown."""
         if any(values.get(k) is None for k in self.keys if k != key):

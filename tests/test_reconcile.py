@@ -91,3 +91,40 @@ def test_reconcile_auto_engine_end_to_end_without_a_model(tmp_path):
     assert result.values() == gold["cells"]
     assert result.status == VERIFIED
     assert any("no model installed" in w for w in result.warnings)
+
+
+def test_reconcile_a_derived_figure_does_not_overrule_a_printed_one():
+    """The report printed a total its row does not add up to; the model, missing that figure,
+    derived one from the row's sum. The sum must not talk auto into the derived figure."""
+    values = gold_values(4)
+    key = "t3.denied_secret.total"
+    printed = {**values, key: values[key] + 2}  # the author's slip
+    model = reading(printed, "model", 0.99)
+    derived = values[key]
+    model.cells[key] = CellReading(derived, None, None, None, 0.6, "model", "derived from the row's sum")
+    decision = reconcile(reading(printed, "rules"), model, "2021", "split")
+    assert decision.cells[key].value == printed[key]
+    assert decision.repairs == [] and decision.status != VERIFIED
+
+
+def test_reconcile_the_model_leads_where_the_rules_doubt_the_document():
+    """Rules unsure of most cells (a layout they could not follow): where the engines disagree and
+    no relation can settle it (表二 has none), the model's reading is taken, flagged for review."""
+    values = gold_values(5)
+    key = "t2.licensing.decisions"
+    rules_values = {**values, key: values[key] + 10}
+    doubtful = reading(rules_values, "rules", 0.5)
+    decision = reconcile(doubtful, reading(values, "model", 0.75), "2021", "split")
+    assert decision.cells[key].value == values[key] and key in decision.review
+    sure = reading(rules_values, "rules", 0.97)
+    decision = reconcile(sure, reading(values, "model", 0.75), "2021", "split")
+    assert decision.cells[key].value == rules_values[key] and key in decision.review
+
+
+def test_reconcile_a_much_surer_engine_settles_what_the_arithmetic_cannot():
+    values = gold_values(6)
+    key = "t2.penalty.decisions"
+    rules = reading({**values, key: values[key] + 7}, "rules", 0.97)
+    rules.cells[key] = CellReading(values[key] + 7, 0, 2, str(values[key] + 7), 0.5, "rules")  # one doubtful cell
+    decision = reconcile(rules, reading(values, "model", 0.95), "2021", "split")
+    assert decision.cells[key].value == values[key] and key in decision.review
