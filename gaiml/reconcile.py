@@ -24,6 +24,7 @@ VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW = "verified", "source-inconsistent",
 REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
 SETTLED = 0.95  # a disagreement of the engines that every relation of the cell settles
 MAX_ROUNDS = 40
+# Both chosen on the development split (data/dev_split), never the benchmark:
 RULES_DOUBT = 0.1  # share of doubtful rules cells above which the model's readings lead
 SURER = 0.3  # how much surer one engine must be to settle a disagreement the arithmetic left open
 
