@@ -128,3 +128,15 @@ def test_reconcile_a_much_surer_engine_settles_what_the_arithmetic_cannot():
     rules.cells[key] = CellReading(values[key] + 7, 0, 2, str(values[key] + 7), 0.5, "rules")  # one doubtful cell
     decision = reconcile(rules, reading(values, "model", 0.95), "2021", "split")
     assert decision.cells[key].value == values[key] and key in decision.review
+
+
+def test_reconcile_blank_cells_are_no_doubt_of_the_rules():
+    """A report with a whole column printed blank: the rules' blanks (placed by position) do not
+    hand the lead to the model."""
+    values = gold_values(7)
+    key = "t2.licensing.decisions"
+    rules = reading({**values, key: values[key] + 10}, "rules", 0.97)
+    for k in [k for k in values if k.endswith(".research")]:
+        rules.cells[k] = CellReading(None, 0, 0, "", 0.85, "rules", "blank cell")
+    decision = reconcile(rules, reading(values, "model", 0.75), "2021", "split")
+    assert decision.cells[key].value == values[key] + 10
