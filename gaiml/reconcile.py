@@ -3,7 +3,7 @@ settled by the tables' arithmetic, repairing a printed figure only on stronger e
 
 Candidates per cell: the rules' reading, the model's reading and, for each, the readings with
 one OCR-confusable digit read the other way. The start is the best-supported candidate of each
-cell (the rules lead, unless they doubt over a tenth of the document's cells); then, while a
+cell (the rules lead, unless they doubt over one in twenty of the cells); then, while a
 relation is broken, the one substitution of printed readings that mends the most relations (and
 breaks none of the cell's others) is taken, the cheapest first; a disagreement the arithmetic
 leaves open goes to the engine that is much surer, and to review. A relation still broken at the
