@@ -187,9 +187,10 @@ def _moves(broken, options, chosen):
 
 
 def _printed(cand: Candidate) -> bool:
-    """A figure no engine read in the text (derived by an engine's own arithmetic) does not
-    overrule a printed one: the arithmetic would then only be agreeing with itself."""
-    return cand.reading.start is not None or cand.source == "both"
+    """False for a figure no engine read in the text (derived by an engine's own arithmetic): it
+    does not overrule a printed one, or the arithmetic would only be agreeing with itself. A blank
+    is a reading of the text, spanned or not."""
+    return cand.value is None or cand.reading.start is not None or cand.source == "both"
 
 
 def _lead(rules: Reading, index) -> str:
