@@ -140,3 +140,18 @@ def test_reconcile_blank_cells_are_no_doubt_of_the_rules():
         rules.cells[k] = CellReading(None, 0, 0, "", 0.85, "rules", "blank cell")
     decision = reconcile(rules, reading(values, "model", 0.75), "2021", "split")
     assert decision.cells[key].value == values[key] + 10
+
+
+def test_reconcile_a_blank_by_position_is_a_reading_not_a_derived_figure():
+    """The rules see a blank cell by column position (no span); the model put a figure there.
+    The blank leads like any reading of the rules, so the row's printed total is not 'repaired'."""
+    values = gold_values(8)
+    row = [k for k in values if k.startswith("t3.rejected_mass.")]
+    values.update({k: 0 for k in row})
+    values.update({row[0]: None, row[-1]: 1})  # natural_person blank, total 1: unassessable, kept
+    rules = reading(values, "rules")
+    rules.cells[row[0]] = CellReading(None, None, None, None, 0.85, "rules", "blank by column position")
+    model = reading({**values, row[0]: 0, row[-1]: 0}, "model", 0.99)
+    decision = reconcile(rules, model, "2021", "split")
+    assert decision.cells[row[0]].value is None and decision.cells[row[-1]].value == 1
+    assert not any(r["cell"] == row[-1] for r in decision.repairs)
