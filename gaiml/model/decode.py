@@ -20,7 +20,7 @@ import math
 
 from .. import schema
 from ..document import CellReading
-from ..rules.complete import complete_row
+from ..rules.complete import complete_rows
 from ..values import parse_cell
 from .tags import TaggedSpan
 
@@ -111,32 +111,22 @@ def _gap_unsure(figures: list[TaggedSpan], columns: list[str]) -> bool:
 def _complete_unsure_rows(text, rows, cells, relations, warnings) -> None:
     """Rows one figure short with the gap unknown, placed by the row's own arithmetic as the rules
     place them (rules/complete.py): converters drop cells ("予以公开 0 0 0 0 0 0": six figures for
-    seven columns), and only the sums say which. Repeats while a placement unlocks another."""
-    pending = list(rows)
-    progress = True
-    while pending and progress:
-        progress = False
-        for keys, figures in list(pending):
-            printed = [cells[k].value for k in keys if cells[k].start is not None]  # the figures, in order
-            known = {k: c.value for k, c in cells.items() if k not in keys}
-            done = complete_row(keys, printed, known, relations)
-            if done is None:
-                continue
-            pending.remove((keys, figures))
-            values, derived = done
-            placed = iter(figures)
-            for key in keys:
-                if key == derived:
-                    cells[key] = CellReading(values[key], None, None, None, _DERIVED, ENGINE,
-                                             "not printed where expected; derived from the row's sum")
-                else:
-                    figure = next(placed)
-                    raw = text[figure.start:figure.end]
-                    cells[key] = CellReading(values[key], figure.start, figure.end, raw, _DERIVED, ENGINE,
-                                             "placed by arithmetic")
-            warnings.append(f"{keys[0].rsplit('.', 1)[0]}: {len(figures)} figures for {len(keys)} columns; "
-                            f"placed by arithmetic, {derived} derived")
-            progress = True
+    seven columns), and only the sums say which."""
+    known = {k: c.value for k, c in cells.items()}
+    printed = [(keys, [cells[k].value for k in keys if cells[k].start is not None]) for keys, _ in rows]
+    for i, (values, derived) in complete_rows(printed, known, relations).items():
+        keys, figures = rows[i]
+        placed = iter(figures)
+        for key in keys:
+            if key == derived:
+                cells[key] = CellReading(values[key], None, None, None, _DERIVED, ENGINE,
+                                         "not printed where expected; derived from the row's sum")
+            else:
+                figure = next(placed)
+                cells[key] = CellReading(values[key], figure.start, figure.end, text[figure.start:figure.end],
+                                         _DERIVED, ENGINE, "placed by arithmetic")
+        warnings.append(f"{keys[0].rsplit('.', 1)[0]}: {len(figures)} figures for {len(keys)} columns; "
+                        f"placed by arithmetic, {derived} derived")
 
 
 def _row_labels_merged(spans: list[TaggedSpan]) -> list[TaggedSpan]:

@@ -18,7 +18,7 @@ from ..document import CellReading, Field, Reading
 from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
-from .complete import complete_row
+from .complete import complete_rows
 from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
 
 ENGINE = "rules"
@@ -221,30 +221,21 @@ def _place_aligned(text, rows: list[_Row], short: list[_Row], cells) -> list[_Ro
 
 def _complete_short_rows(text, short: list[_Row], cells, relations, warnings) -> None:
     """Place one-figure-short rows by arithmetic, repeating while a placement unlocks another."""
-    pending = list(short)
-    progress = True
-    while pending and progress:
-        progress = False
-        for row in list(pending):
-            figures = [it for it in row.items if it.kind != BLANK]
-            readings = [_reading(text, it, kind) for it, kind in zip(figures, row.kinds)]
-            known = {k: c.value for k, c in cells.items()}
-            done = complete_row(row.keys, [r.value for r in readings], known, relations)
-            if done is None:
-                continue
-            values, derived = done
-            it = iter(zip(figures, readings))
-            for key, kind in zip(row.keys, row.kinds):
-                if key == derived:
-                    cells[key] = CellReading(values[key], None, None, None, CONFIDENCE["derived"], ENGINE,
-                                             "not printed where expected; derived from the row's sum")
-                else:
-                    item, _ = next(it)
-                    cells[key] = _reading(text, item, kind, CONFIDENCE["derived"], "placed by arithmetic")
-            warnings.append(f"{row.name}: {len(figures)} figures for {len(row.keys)} columns; "
-                            f"placed by arithmetic, {derived} derived")
-            pending.remove(row)
-            progress = True
+    figures = [[it for it in row.items if it.kind != BLANK] for row in short]
+    readings = [[_reading(text, it, kind) for it, kind in zip(items, row.kinds)] for items, row in zip(figures, short)]
+    known = {k: c.value for k, c in cells.items()}
+    placed = complete_rows([(row.keys, [r.value for r in rs]) for row, rs in zip(short, readings)], known, relations)
+    for i, (values, derived) in placed.items():
+        row, it = short[i], iter(figures[i])
+        for key, kind in zip(row.keys, row.kinds):
+            if key == derived:
+                cells[key] = CellReading(values[key], None, None, None, CONFIDENCE["derived"], ENGINE,
+                                         "not printed where expected; derived from the row's sum")
+            else:
+                cells[key] = _reading(text, next(it), kind, CONFIDENCE["derived"], "placed by arithmetic")
+        warnings.append(f"{row.name}: {len(figures[i])} figures for {len(row.keys)} columns; "
+                        f"placed by arithmetic, {derived} derived")
+    pending = [row for i, row in enumerate(short) if i not in placed]
     for row in pending:
         warnings.append(f"{row.name}: {row.doubt}; cells left unplaced")
         for key in row.keys:

@@ -41,6 +41,26 @@ def complete_row(keys: list[str], figures: list[Value], known: dict[str, Value],
     return next(iter(outcomes.values()))
 
 
+def complete_rows(rows: list[tuple[list[str], list[Value]]], known: dict[str, Value],
+                  relations: tuple[Relation, ...]) -> dict[int, tuple[dict[str, Value], str]]:
+    """``complete_row`` for several short rows (keys, figures), repeating while a placement
+    unlocks another. ``known`` (every cell's value so far) takes each placed row's values.
+    Returns, by the index of each row placed, its full row and the derived key."""
+    placed: dict[int, tuple[dict[str, Value], str]] = {}
+    progress = True
+    while progress:
+        progress = False
+        for i, (keys, figures) in enumerate(rows):
+            if i in placed:
+                continue
+            done = complete_row(keys, figures, known, relations)
+            if done is not None:
+                placed[i] = done
+                known.update(done[0])
+                progress = True
+    return placed
+
+
 def _solve(missing: str, row: dict[str, Value], relations: list[Relation]) -> Value:
     """The value ``missing`` must take for a relation of the row to hold, if one decides it."""
     for rel in relations:
