@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from fnmatch import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,8 +129,10 @@ def find_input(inputs: Path, doc_id: str) -> Path | None:
     return None
 
 
-def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSettings = ExtractSettings()) -> dict:
-    """Extract every input that has a gold file and score it.
+def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSettings = ExtractSettings(),
+             ocr_inputs: str | None = None) -> dict:
+    """Extract every input that has a gold file and score it; inputs whose file name matches the
+    glob ``ocr_inputs`` are extracted as OCR output.
 
     Returns a dict with ``documents`` (one score each), ``overall`` and ``by_style`` summaries.
     A gold file may carry ``"style"`` (generated benchmark data); seeds count as style "real".
@@ -158,7 +161,8 @@ def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSett
             scores.append(score_document(gold, None, style, error=f"no input file for {gold['doc_id']}"))
             continue
         try:
-            result = pipeline.extract(source).to_json()
+            ocr = settings.ocr or bool(ocr_inputs and fnmatch(source.name, ocr_inputs))
+            result = pipeline.extract(source, ocr=ocr).to_json()
             scores.append(score_document(gold, result, style))
         except GaimlError as exc:
             scores.append(score_document(gold, None, style, error=str(exc)))
@@ -231,7 +235,7 @@ def _doc_json(s: DocScore) -> dict:
     return {"doc_id": s.doc_id, "style": s.style, "cells": s.cells, "correct": s.correct,
             "cell_accuracy": _ratio(s.correct, s.cells), "nonzero_accuracy": _ratio(s.nonzero_correct, s.nonzero),
             "template_ok": s.template_ok, "year_ok": s.year_ok, "agency_ok": s.agency_ok,
-            "error": s.error, "wrong": s.wrong}
+            "status": s.status, "error": s.error, "wrong": s.wrong}
 
 
 def _ratio(a: int, b: int) -> float | None:

@@ -10,7 +10,8 @@ from .document import Extraction
 from .errors import InputError
 from .rules import RuleExtractor
 from .readers import read_document
-from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, VERIFIED
+from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, SOURCE_INCONSISTENT, VERIFIED
+from .unchecked import hold_for_review, read_by_ocr
 from .validate import check_relations
 
 
@@ -25,6 +26,7 @@ class ExtractSettings:
 
     engine: str = DEFAULT_ENGINE
     model_dir: str | None = None  # the model engine's directory; None: models/default
+    ocr: bool = False  # the inputs are OCR output: figures no relation checks go to review
 
     def __post_init__(self):
         if self.engine not in ENGINES:
@@ -64,14 +66,15 @@ class Pipeline:
         self.settings = settings
         self.engine = ENGINES[settings.engine](settings)
 
-    def extract(self, path: str | Path) -> Extraction:
-        """Extract one report file; InputError names the file when it cannot be read."""
+    def extract(self, path: str | Path, ocr: bool | None = None) -> Extraction:
+        """Extract one report file; InputError names the file when it cannot be read. ``ocr``:
+        the file is OCR output (default: the settings' ``ocr``; a scan gaiml OCRs is known)."""
         path = Path(path)
         text, encoding = read_document(path)
-        return self.extract_text(text, doc_id=path.stem, source=str(path), encoding=encoding)
+        return self.extract_text(text, doc_id=path.stem, source=str(path), encoding=encoding, ocr=ocr)
 
     def extract_text(self, text: str, doc_id: str = "text", source: str | None = None,
-                     encoding: str | None = None) -> Extraction:
+                     encoding: str | None = None, ocr: bool | None = None) -> Extraction:
         """Extract a report already read into a string; offsets point into ``text``."""
         if not text.strip():
             raise InputError(source or doc_id, "empty text")
@@ -79,11 +82,18 @@ class Pipeline:
         if reading.found_rows < MIN_ROWS_FOUND:
             raise InputError(source or doc_id, "not a government information-disclosure annual report: "
                                                f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
-        values = {k: c.value for k, c in reading.cells.items()}
+        cells = reading.cells
+        values = {k: c.value for k, c in cells.items()}
         validation = check_relations(values, reading.template.value, reading.other_form.value)
-        status, review = reading.status, reading.review
+        status, review = reading.status, list(reading.review)
+        declared = (self.settings.ocr if ocr is None else ocr) or encoding == "pdf:ocr"
+        if read_by_ocr(declared, reading.damaged_labels):
+            cells, held = hold_for_review(cells, reading.template.value, reading.other_form.value)
+            review += [k for k in held if k not in review]
+            if held and status in (VERIFIED, SOURCE_INCONSISTENT):
+                status = NEEDS_REVIEW
         if status is None:  # one engine alone cannot tell the author's arithmetic from a misreading
-            review = [k for k, c in reading.cells.items() if c.confidence < REVIEW_BELOW]
+            review = [k for k, c in cells.items() if c.confidence < REVIEW_BELOW]
             status = VERIFIED if validation.ok and not review else NEEDS_REVIEW
         report = validation.to_json()
         report["source_inconsistent"] = list(reading.inconsistent)
@@ -96,7 +106,7 @@ class Pipeline:
             other_form=reading.other_form,
             year=reading.year,
             agency=agency,
-            cells=reading.cells,
+            cells=cells,
             engine=self.settings.engine,
             text=text,
             validation=report,

@@ -20,6 +20,7 @@ def eval_command(
     model: Annotated[Path | None, typer.Option(help="Model directory for --engine model (default: models/default).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON instead of tables.")] = False,
     show_wrong: Annotated[int, typer.Option(help="List at most this many wrong cells per document.")] = 20,
+    ocr_inputs: Annotated[str | None, typer.Option(help="Glob of the input file names that are OCR output (as `gaiml extract --ocr`), e.g. 'ocr_*'.")] = None,
 ) -> None:
     """Score an engine against gold files.
 
@@ -27,7 +28,8 @@ def eval_command(
     non-zero gold cells, exact-document rate, per-table and per-style accuracy, template/year/
     agency accuracy, and the wrong cells (gold vs got). Null and 0 count as different."""
     try:
-        report = evaluate(gold, inputs, ExtractSettings(engine=engine, model_dir=str(model) if model else None))
+        report = evaluate(gold, inputs, ExtractSettings(engine=engine, model_dir=str(model) if model else None),
+                          ocr_inputs=ocr_inputs)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
     except GaimlError as exc:

@@ -22,6 +22,7 @@ def extract_command(
     resume: Annotated[bool, typer.Option(help="Keep the documents already in --output and extract only the others.")] = False,
     with_text: Annotated[bool, typer.Option(help="Add each document's extracted text (what its spans index) as \"text\".")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar with rate and ETA on standard error.")] = True,
+    ocr: Annotated[bool, typer.Option(help="The texts are OCR output: figures no relation checks (all of 表二) go to review instead of counting as verified. Scanned PDFs gaiml OCRs itself are known.")] = False,
 ) -> None:
     """Extract every cell of each report as one JSON document per line, in parallel.
 
@@ -31,7 +32,7 @@ def extract_command(
     A summary ends the run. Exit code 1 when any report failed.
     """
     try:
-        settings = ExtractSettings(engine=engine, model_dir=str(model) if model else None)
+        settings = ExtractSettings(engine=engine, model_dir=str(model) if model else None, ocr=ocr)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
     if resume and output is None:

@@ -63,7 +63,8 @@ class RuleExtractor:
         warnings: list[str] = []
         cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings)
         found = sum(1 for r in rows if r.items)
-        return Reading(tpl, form, year, cells, found, warnings)
+        damaged = sum(1 for occ in picked.values() if occ.score < 1)
+        return Reading(tpl, form, year, cells, found, warnings, damaged_labels=damaged)
 
 
 def _pipes_separate(folded: str) -> bool:

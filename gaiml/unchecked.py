@@ -1,0 +1,56 @@
+"""Figures nothing confirms in a text OCR may have misread: they go to review, not to "verified".
+
+The arithmetic confirms a figure only through a relation it stands in that can be assessed and
+holds. 表二 has no relation at all (SPEC), so there an OCR misread reads as surely as a right figure:
+RapidOCR's 6 read as 9, a digit dropped ("11" read "1"), a table rule read as "1". In the real-OCR
+cache (`training/ocr_cache`, documents outside the benchmark and dev splits) 29 of the 1,049 non-zero
+表二 figures printed (2.8%) are wrong, but 1 of 31,702 printed zeros: zeros stay as they are.
+
+A text counts as read by OCR when the caller says so (`gaiml extract --ocr`), when gaiml OCR'd a
+scan itself (``pdf:ocr``), or when its row labels show OCR damage: at least ``DAMAGED_LABELS`` of
+them found only approximately. One approximate label is common in clean text (a label wrapped
+across a column, pdfplumber); on the development split two or more occurred in 36 of 40 OCR-noise
+documents, 7 of 20 searchable scans and 2 of the 340 documents of the styles without OCR. RapidOCR
+reads labels well, so clean scans (none of 20) need saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import schema
+from .document import CellReading
+
+DAMAGED_LABELS = 2
+UNCHECKED_CONFIDENCE = 0.85  # below the review threshold (reconcile.REVIEW_BELOW)
+
+
+def read_by_ocr(declared: bool, damaged_labels: int | None) -> bool:
+    """Whether the text may carry OCR misreads: said so, or its labels show damage."""
+    return declared or (damaged_labels or 0) >= DAMAGED_LABELS
+
+
+def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -> list[str]:
+    """Cells holding a non-zero figure that no assessable, holding relation checks."""
+    values = {key: cell.value for key, cell in cells.items()}
+    relations = schema.relations(template, other_form)
+    out = []
+    for key, cell in cells.items():
+        if cell.value is None or cell.value == 0:
+            continue
+        if not any(key in r.keys and r.holds(values) for r in relations):
+            out.append(key)
+    return out
+
+
+def hold_for_review(cells: dict[str, CellReading], template: str, other_form: str) -> tuple[dict[str, CellReading], list[str]]:
+    """``cells`` with every unconfirmed figure's confidence lowered below review, and their keys."""
+    keys = unconfirmed(cells, template, other_form)
+    held = dict(cells)
+    for key in keys:
+        cell = cells[key]
+        if cell.confidence <= UNCHECKED_CONFIDENCE:
+            continue
+        note = "read by OCR and no relation checks this cell: compare it with the scan"
+        held[key] = replace(cell, confidence=UNCHECKED_CONFIDENCE, note=f"{cell.note}; {note}" if cell.note else note)
+    return held, keys

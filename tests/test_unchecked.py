@@ -1,0 +1,71 @@
+"""In a text read by OCR, figures no relation checks go to review instead of counting as verified."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gaiml.evaluate import evaluate
+from gaiml.pipeline import ExtractSettings, Pipeline
+from gaiml.unchecked import UNCHECKED_CONFIDENCE, unconfirmed
+
+from conftest import ALL_SEEDS, SEEDS
+
+SEED = next(s for s in ALL_SEEDS if s.doc_id.startswith("002"))  # verified, with 表二 figures
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return Pipeline(ExtractSettings(engine="rules"))
+
+
+def test_declared_ocr_holds_unchecked_figures_for_review(rules):
+    plain = rules.extract(SEED.path)
+    assert plain.status == "verified"
+    read = rules.extract(SEED.path, ocr=True)
+    assert read.status == "needs review"
+    held = [k for k in read.review]
+    assert held and all(k.startswith("t2.") for k in held)
+    for key in held:
+        cell = read.cells[key]
+        assert cell.value == plain.cells[key].value  # nothing changes but the confidence
+        assert cell.value not in (None, 0)
+        assert cell.confidence == UNCHECKED_CONFIDENCE and "OCR" in cell.note
+    # figures the relations confirm, and zeros, stay as sure as before
+    for key, cell in read.cells.items():
+        if key not in held:
+            assert cell.confidence == plain.cells[key].confidence
+
+
+def test_unconfirmed_are_the_nonzero_figures_no_holding_relation_checks(rules):
+    read = rules.extract(SEED.path)
+    keys = unconfirmed(read.cells, read.template.value, read.other_form.value)
+    assert "t2.procurement.amount" in keys
+    assert not any(k.startswith(("t3.", "t4.")) for k in keys)  # seed 002's 表三/表四 relations all hold
+    broken = dict(read.cells)
+    total = broken["t3.total.total"]
+    broken["t3.total.total"] = type(total)(total.value + 5, total.start, total.end, total.text, total.confidence, "rules")
+    assert "t3.total.total" in unconfirmed(broken, read.template.value, read.other_form.value)
+
+
+def test_damaged_labels_count_as_ocr_without_being_told(rules):
+    one = SEED.text.replace("本年新收政府信息公开申请数量", "本年新收政府信公开申请数量")
+    two = one.replace("本机关不掌握相关政府信息", "本机关不掌握相关政信息")
+    assert rules.engine.extract(one).damaged_labels == 1
+    assert rules.extract_text(one).status == "verified"  # one approximate label is common in clean text
+    assert rules.engine.extract(two).damaged_labels == 2
+    read = rules.extract_text(two)
+    assert read.status == "needs review" and "t2.procurement.amount" in read.review
+
+
+def test_eval_extracts_inputs_matching_the_ocr_glob_as_ocr(tmp_path):
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / f"{SEED.doc_id}.json").write_text(json.dumps(SEED.gold, ensure_ascii=False), encoding="utf-8")
+    settings = ExtractSettings(engine="rules")
+    plain = evaluate(gold, SEEDS / "raw", settings)
+    assert plain["overall"]["verified_documents"] == 1
+    marked = evaluate(gold, SEEDS / "raw", settings, ocr_inputs="002_*")
+    assert marked["overall"]["verified_documents"] == 0
+    assert marked["overall"]["cell_accuracy"] == plain["overall"]["cell_accuracy"]
