@@ -28,10 +28,11 @@ def eval_command(
     non-zero gold cells, exact-document rate, per-table and per-style accuracy, template/year/
     agency accuracy, and the wrong cells (gold vs got). Null and 0 count as different."""
     try:
-        report = evaluate(gold, inputs, ExtractSettings(engine=engine, model_dir=str(model) if model else None),
-                          ocr_inputs=ocr_inputs)
+        settings = ExtractSettings(engine=engine, model_dir=str(model) if model else None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
+    try:
+        report = evaluate(gold, inputs, settings, ocr_inputs=ocr_inputs)
     except GaimlError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

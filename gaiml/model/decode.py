@@ -20,7 +20,7 @@ import math
 
 from .. import schema
 from ..document import CellReading
-from ..rules.complete import complete_rows
+from ..rules.complete import BLANK_COLUMN_NOTE, complete_rows
 from ..values import parse_cell
 from .tags import TaggedSpan
 
@@ -119,14 +119,15 @@ def _complete_unsure_rows(text, rows, cells, relations, warnings) -> None:
         placed = iter(figures)
         for key in keys:
             if key == derived:
-                cells[key] = CellReading(values[key], None, None, None, _DERIVED, ENGINE,
-                                         "not printed where expected; derived from the row's sum")
+                note = BLANK_COLUMN_NOTE if values[key] is None else "not printed where expected; derived from the row's sum"
+                cells[key] = CellReading(values[key], None, None, None, _DERIVED, ENGINE, note)
             else:
                 figure = next(placed)
                 cells[key] = CellReading(values[key], figure.start, figure.end, text[figure.start:figure.end],
                                          _DERIVED, ENGINE, "placed by arithmetic")
+        how = "printed blank" if values[derived] is None else "derived"
         warnings.append(f"{keys[0].rsplit('.', 1)[0]}: {len(figures)} figures for {len(keys)} columns; "
-                        f"placed by arithmetic, {derived} derived")
+                        f"placed by arithmetic, {derived} {how}")
 
 
 def _row_labels_merged(spans: list[TaggedSpan]) -> list[TaggedSpan]:

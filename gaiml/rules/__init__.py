@@ -18,6 +18,7 @@ from ..document import CellReading, Field, Reading
 from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
+from .complete import BLANK_COLUMN_NOTE
 from .complete import complete_rows
 from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
 
@@ -202,10 +203,14 @@ def _place_aligned(text, rows: list[_Row], short: list[_Row], cells) -> list[_Ro
     for row in short:
         peers = [r for r in rows if r.items and len(r.items) == len(row.keys) and r.name.split(".")[0] == row.name.split(".")[0]
                  and r.same_line_spaces and len({it.line for it in r.items}) == 1]
-        if not row.same_line_spaces or len(peers) < 3:
+        if not row.same_line_spaces or len(peers) < 3 or len(row.keys) < 2:
             continue
-        centres = [sum((display_column(text, r.items[i].start) + display_column(text, r.items[i].end)) / 2 for r in peers) / len(peers)
-                   for i in range(len(row.keys))]
+        xs = [[(display_column(text, r.items[i].start) + display_column(text, r.items[i].end)) / 2 for r in peers]
+              for i in range(len(row.keys))]
+        centres = [sum(column) / len(column) for column in xs]
+        spacing = min(b - a for a, b in zip(centres, centres[1:]))
+        if any(max(column) - min(column) > spacing / 2 for column in xs):
+            continue  # the full rows do not stand in columns (single spaces after labels of any length)
         figures = [it for it in row.items if it.kind != BLANK]
         columns = place_by_columns(text, figures, centres)
         if columns is None:
@@ -228,14 +233,20 @@ def _complete_short_rows(text, short: list[_Row], cells, relations, warnings) ->
     placed = complete_rows([(row.keys, [r.value for r in rs]) for row, rs in zip(short, readings)], known, relations)
     for i, (values, derived) in placed.items():
         row, it = short[i], iter(figures[i])
+        blank_column = values[derived] is None  # figures in printed order, the table's blank 总计 last
         for key, kind in zip(row.keys, row.kinds):
-            if key == derived:
+            if key == derived and blank_column:
+                cells[key] = CellReading(None, None, None, None, CONFIDENCE["blank"], ENGINE, BLANK_COLUMN_NOTE)
+            elif blank_column:
+                cells[key] = _reading(text, next(it), kind)
+            elif key == derived:
                 cells[key] = CellReading(values[key], None, None, None, CONFIDENCE["derived"], ENGINE,
                                          "not printed where expected; derived from the row's sum")
             else:
                 cells[key] = _reading(text, next(it), kind, CONFIDENCE["derived"], "placed by arithmetic")
+        how = "printed blank" if values[derived] is None else "derived"
         warnings.append(f"{row.name}: {len(figures[i])} figures for {len(row.keys)} columns; "
-                        f"placed by arithmetic, {derived} derived")
+                        f"placed by arithmetic, {derived} {how}")
     pending = [row for i, row in enumerate(short) if i not in placed]
     for row in pending:
         warnings.append(f"{row.name}: {row.doubt}; cells left unplaced")
