@@ -147,23 +147,25 @@ def _add_routes(app: FastAPI, settings: ExtractSettings) -> None:
     @app.post("/extract", openapi_extra=_EXTRACT_BODY, responses={
         200: {"description": "The document `gaiml extract` writes for this report.",
               "content": {"application/json": {"schema": _DOCUMENT_REF}}}, **_ERRORS})
-    async def extract(request: Request, doc_id: str = "text") -> Response:
+    async def extract(request: Request, doc_id: str = "text", ocr: bool = False) -> Response:
         """Extract one report. A text/plain body is decoded like a file (UTF-8, UTF-16 or
-        GB18030/GBK, detected); ``doc_id`` names it in the answer (an upload is named by its file)."""
+        GB18030/GBK, detected); ``doc_id`` names it in the answer (an upload is named by its file).
+        ``ocr=true``: the text is OCR output (as `gaiml extract --ocr`)."""
         inputs = await _read_inputs(request, doc_id, single=True)
         pipeline = request.app.state.pipeline
-        return _json_response(await run_in_threadpool(lambda: _to_json(_extract_one(pipeline, inputs[0]))))
+        return _json_response(await run_in_threadpool(lambda: _to_json(_extract_one(pipeline, inputs[0], ocr))))
 
     @app.post("/extract/batch", openapi_extra=_BATCH_BODY, responses={
         200: {"description": "One entry per input, in order: a document, or `{doc_id, error, http_status}`.",
               "content": {"application/json": {"schema": {"type": "array", "items": {"oneOf": [
                   _DOCUMENT_REF, {"$ref": "#/components/schemas/BatchError"}]}}}}}, **_ERRORS})
-    async def extract_batch(request: Request) -> Response:
+    async def extract_batch(request: Request, ocr: bool = False) -> Response:
         """Extract several reports: files in one multipart body, or a JSON list of texts (strings
-        or ``{"doc_id", "text"}``). A bad input gets an error entry; the others go on."""
+        or ``{"doc_id", "text"}``). A bad input gets an error entry; the others go on. ``ocr=true``:
+        the texts are OCR output."""
         inputs = await _read_inputs(request, "text", single=False)
         pipeline = request.app.state.pipeline
-        return _json_response(await run_in_threadpool(lambda: _to_json(_extract_many(pipeline, inputs))))
+        return _json_response(await run_in_threadpool(lambda: _to_json(_extract_many(pipeline, inputs, ocr))))
 
 
 # ------------------------------------------------------------------ reading requests
@@ -264,7 +266,7 @@ def _checked_id(doc_id: str) -> str:
 
 # ------------------------------------------------------------------ extracting (in the threadpool)
 
-def _extract_one(pipeline: Pipeline, item: _Input) -> dict:
+def _extract_one(pipeline: Pipeline, item: _Input, ocr: bool = False) -> dict:
     """The output document, or BadInput: 400 when the input cannot be read, 415 when its type is not
     supported, 422 when it is not a report."""
     _check_suffix(item)
@@ -275,16 +277,17 @@ def _extract_one(pipeline: Pipeline, item: _Input) -> dict:
     if not text.strip():
         raise BadInput(400, f"{item.name}: empty text")
     try:
-        return pipeline.extract_text(text, doc_id=item.doc_id, source=item.source, encoding=encoding).to_json()
+        return pipeline.extract_text(text, doc_id=item.doc_id, source=item.source, encoding=encoding,
+                                     ocr=ocr or None).to_json()
     except GaimlError as exc:
         raise BadInput(422, str(exc)) from exc
 
 
-def _extract_many(pipeline: Pipeline, items: list[_Input]) -> list[dict]:
+def _extract_many(pipeline: Pipeline, items: list[_Input], ocr: bool = False) -> list[dict]:
     results = []
     for item in items:
         try:
-            results.append(_extract_one(pipeline, item))
+            results.append(_extract_one(pipeline, item, ocr))
         except BadInput as exc:
             results.append({"doc_id": item.doc_id, "error": exc.detail, "http_status": exc.status_code})
         except Exception as exc:  # a bug on one input must not lose the others' answers

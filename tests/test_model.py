@@ -101,6 +101,20 @@ def test_model_figures_one_number_is_one_figure_when_the_tags_slip():
     assert [(s.start, s.end, s.entity) for s in spans] == [(2, 4, x), (4, 6, y)]
 
 
+def test_model_figures_between_pipes_are_never_cut():
+    """Pipes delimit every cell, so a run of digits between two is one figure even when the model
+    tags its digits as two ("14" as B B): the column its tags favour overall."""
+    x, y = "COL=t4.suit_direct.total", "COL=t4.suit_direct.pending"
+    labels = list(tag_list())
+    text = "| 14 |"
+    probs = figure_probs(labels, text, {2: {f"B-{x}": 0.43, f"B-{y}": 0.42, f"I-{x}": 0.15}, 3: {f"B-{x}": 0.85, f"B-{y}": 0.15}})
+    tags = [labels[i] for i in probs.argmax(axis=1)]
+    spans = tags_to_spans(tags, probs.max(axis=1).tolist())
+    reader = FigureReader(labels)
+    assert [(s.start, s.end) for s in reader.read(spans, tags, probs)] == [(2, 3), (3, 4)]
+    assert [(s.start, s.end, s.entity) for s in reader.read(spans, tags, probs, delimited=True)] == [(2, 4, x)]
+
+
 def figure(entity_odds, start, end):
     best = max(entity_odds, key=entity_odds.get)
     return TaggedSpan(best, start, end, entity_odds[best], columns=entity_odds)

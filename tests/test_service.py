@@ -179,6 +179,16 @@ def test_service_broken_document_upload_is_400(client):
     assert "gaiml-upload" not in client.post("/extract", files={"file": ("x.docx", b"PK junk")}).json()["detail"]
 
 
+def test_service_extract_ocr_output_holds_unchecked_figures_for_review(client):
+    seed = next(s for s in ALL_SEEDS if s.doc_id.startswith("002"))  # verified, with 表二 figures
+    plain, ocr = (client.post("/extract", params=params, content=seed.text.encode("utf-8"),
+                              headers={"Content-Type": "text/plain; charset=utf-8"}).json()
+                  for params in ({}, {"ocr": "true"}))
+    assert plain["status"] == "verified" and ocr["status"] == "needs review"
+    assert "t2.procurement.amount" in ocr["review"]
+    assert {k: c["value"] for k, c in ocr["cells"].items()} == {k: c["value"] for k, c in plain["cells"].items()}
+
+
 def test_service_extract_json_text(client):
     seed = ALL_SEEDS[0]
     response = client.post("/extract", json={"doc_id": "mine", "text": seed.text})

@@ -16,6 +16,7 @@ import numpy as np
 from ..detect import detect_other_form, detect_template, detect_year
 from ..document import Field, Reading
 from ..errors import ModelError
+from ..rules.layouts import pipes_separate
 from ..text import CompactText, fold
 from .decode import ENGINE, spans_to_cells
 from .figures import FigureReader
@@ -109,12 +110,14 @@ class ModelExtractor:
 
     def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> Reading:
         """Cells of ``text``; template, form and year are detected as the rules do, unless given."""
-        compact = CompactText.of(fold(text))
+        folded = fold(text)
+        compact = CompactText.of(folded)
         year = detect_year(text)
         template = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
         form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
         prediction = self.predict(text)
-        spans = self.figures.read(tags_to_spans(prediction.tags, prediction.scores), prediction.tags, prediction.probs)
+        spans = self.figures.read(tags_to_spans(prediction.tags, prediction.scores), prediction.tags, prediction.probs,
+                                  delimited=pipes_separate(folded))
         warnings: list[str] = []
         cells = spans_to_cells(text, spans, template.value, form.value, warnings)
         rows_found = len({s.entity for s in spans if s.entity.startswith("ROW=")})

@@ -39,14 +39,15 @@ class FigureReader:
         self.figure_tags = {f"{p}-{e}" for e in self.entities for p in "BI"}
         self.cut_cost = math.log(cut_prior)
 
-    def read(self, spans: list[TaggedSpan], tags: list[str], probs: np.ndarray) -> list[TaggedSpan]:
+    def read(self, spans: list[TaggedSpan], tags: list[str], probs: np.ndarray, delimited: bool = False) -> list[TaggedSpan]:
         """``spans`` with every run of consecutive figure-tagged characters cut afresh where its
-        tags disagree, and every figure given its column odds."""
+        tags disagree, and every figure given its column odds. In ``delimited`` text (cells between
+        pipes) nothing fuses cells, so each run is one figure, whatever its tags."""
         runs = [(a, b) for a, b in _runs([t in self.figure_tags for t in tags]) if not _one_figure(tags[a:b])]
         in_run = {i for a, b in runs for i in range(a, b)}
         kept = [s for s in spans if not (s.start in in_run and s.entity in self._entity_set)]
         for a, b in runs:
-            kept.extend(self._cut(a, probs[a:b]))
+            kept.extend([self._whole(a, probs[a:b])] if delimited else self._cut(a, probs[a:b]))
         return [self._with_columns(s, probs) if s.entity in self._entity_set else s
                 for s in sorted(kept, key=lambda s: s.start)]
 
@@ -54,6 +55,13 @@ class FigureReader:
         chars = probs[span.start:span.end]
         mass = (chars[:, self.b_columns] + chars[:, self.i_columns]).mean(axis=0)
         return replace(span, columns=dict(zip(self.entities, mass.tolist())))
+
+    def _whole(self, offset: int, probs: np.ndarray) -> TaggedSpan:
+        """One run as one figure, of the column its tags favour over all its characters."""
+        mass = (probs[:, self.b_columns] + probs[:, self.i_columns]).sum(axis=0)
+        k = int(np.argmax(mass))
+        chosen = [probs[0, self.b_columns[k]]] + list(probs[1:, self.i_columns[k]])
+        return TaggedSpan(self.entities[k], offset, offset + len(probs), float(np.mean(chosen)))
 
     def _cut(self, offset: int, probs: np.ndarray) -> list[TaggedSpan]:
         """Best segmentation of one run (rows of ``probs`` are its characters) by dynamic programming

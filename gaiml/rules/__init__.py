@@ -20,7 +20,7 @@ from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from .complete import BLANK_COLUMN_NOTE
 from .complete import complete_rows
-from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
+from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, pipes_separate, place_by_columns, tab_rows
 
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
@@ -54,7 +54,7 @@ class RuleExtractor:
         year = detect_year(text)
         tpl = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
         form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
-        pipes = _pipes_separate(folded)
+        pipes = pipes_separate(folded)
         masked = mask_non_figures(folded, pipes)
         anchor_list = _anchors(tpl.value, form.value)
         occurrences = A.locate(folded, compact, anchor_list)
@@ -66,11 +66,6 @@ class RuleExtractor:
         found = sum(1 for r in rows if r.items)
         damaged = sum(1 for occ in picked.values() if occ.score < 1)
         return Reading(tpl, form, year, cells, found, warnings, damaged_labels=damaged)
-
-
-def _pipes_separate(folded: str) -> bool:
-    """Pipes are cell separators when several lines carry them (pipe-mangled or markdown)."""
-    return sum(1 for line in folded.splitlines() if "|" in line) >= 3
 
 
 def _anchors(template: str, other_form: str) -> list[A.Anchor]:

@@ -55,6 +55,11 @@ class Item:
     crosses_line: bool = False  # a blank that runs over a line break
 
 
+def pipes_separate(folded: str) -> bool:
+    """Pipes are cell separators when several lines carry them (pipe-mangled or markdown)."""
+    return sum(1 for line in folded.splitlines() if "|" in line) >= 3
+
+
 def mask_non_figures(folded: str, pipes_separate: bool) -> str:
     """The folded text with page numbers, list numbers, dates, notes etc. replaced by a filler."""
     out = folded if pipes_separate else folded.replace("|", "l")  # OCR: "|" for 1 in unruled text
