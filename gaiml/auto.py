@@ -44,4 +44,4 @@ class AutoExtractor:
         return Reading(by_rules.template, by_rules.other_form, by_rules.year, decision.cells,
                        max(by_rules.found_rows, by_model.found_rows if by_model else 0), warnings,
                        status=decision.status, repairs=decision.repairs, review=decision.review,
-                       inconsistent=decision.inconsistent, damaged_labels=by_rules.damaged_labels)
+                       inconsistent=decision.inconsistent, ocr_traces=by_rules.ocr_traces)

@@ -65,8 +65,8 @@ class Reading:
     repairs: list[dict] = field(default_factory=list)
     review: list[str] = field(default_factory=list)
     inconsistent: list[str] = field(default_factory=list)
-    # Row labels found only approximately (the rules count them): many means OCR damage.
-    damaged_labels: int | None = None
+    # Signs of OCR damage the rules met (gaiml/unchecked.py); None from engines that do not look.
+    ocr_traces: int | None = None
 
 
 @dataclass

@@ -87,7 +87,7 @@ class Pipeline:
         validation = check_relations(values, reading.template.value, reading.other_form.value)
         status, review = reading.status, list(reading.review)
         declared = (self.settings.ocr if ocr is None else ocr) or encoding == "pdf:ocr"
-        if read_by_ocr(declared, reading.damaged_labels):
+        if read_by_ocr(declared, reading.ocr_traces):
             cells, held = hold_for_review(cells, reading.template.value, reading.other_form.value)
             review += [k for k in held if k not in review]
             if held and status in (VERIFIED, SOURCE_INCONSISTENT):

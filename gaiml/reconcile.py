@@ -153,6 +153,8 @@ def _best_move(relations, touching, options, chosen, values) -> _Move | None:
         touched = {r.name: r for k in keys for r in touching[k]}.values()
         if any(r.broken(trial) for r in touched):
             continue  # a change must satisfy every relation it touches
+        if any(c.cost for c in picks) and not all(r.holds(trial) for r in touched):
+            continue  # a misread digit is only repaired where every relation of it can confirm it (SPEC)
         mended = [r.name for r in touched if r.broken(values) and r.holds(trial)]  # not merely unassessable
         if mended:
             found.append(_Move(keys, picks, mended))

@@ -7,11 +7,12 @@ cache (`training/ocr_cache`, documents outside the benchmark and dev splits) 29 
 表二 figures printed (2.8%) are wrong, but 1 of 31,702 printed zeros: zeros stay as they are.
 
 A text counts as read by OCR when the caller says so (`gaiml extract --ocr`), when gaiml OCR'd a
-scan itself (``pdf:ocr``), or when its row labels show OCR damage: at least ``DAMAGED_LABELS`` of
-them found only approximately. One approximate label is common in clean text (a label wrapped
-across a column, pdfplumber); on the development split two or more occurred in 36 of 40 OCR-noise
-documents, 7 of 20 searchable scans and 2 of the 340 documents of the styles without OCR. RapidOCR
-reads labels well, so clean scans (none of 20) need saying so.
+scan itself (``pdf:ocr``), or when the rules meet at least ``OCR_TRACES`` signs of OCR damage: row
+labels found only approximately, figures printed with OCR letters ("1O"), zeros fused together. One
+approximate label is common in clean text (a label wrapped across a column, pdfplumber); on the
+development split two or more signs occurred in all 40 OCR-noise documents, 7 of 20 searchable
+scans and 2 of the 340 documents of the styles without OCR. RapidOCR reads labels well, so clean
+scans (none of 20) need saying so.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from dataclasses import replace
 from . import schema
 from .document import CellReading
 
-DAMAGED_LABELS = 2
+OCR_TRACES = 2
 UNCHECKED_CONFIDENCE = 0.85  # below the review threshold (reconcile.REVIEW_BELOW)
 
 
-def read_by_ocr(declared: bool, damaged_labels: int | None) -> bool:
-    """Whether the text may carry OCR misreads: said so, or its labels show damage."""
-    return declared or (damaged_labels or 0) >= DAMAGED_LABELS
+def read_by_ocr(declared: bool, ocr_traces: int | None) -> bool:
+    """Whether the text may carry OCR misreads: said so, or the rules met signs of OCR damage."""
+    return declared or (ocr_traces or 0) >= OCR_TRACES
 
 
 def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -> list[str]:

@@ -49,14 +49,17 @@ def test_unconfirmed_are_the_nonzero_figures_no_holding_relation_checks(rules):
     assert "t3.total.total" in unconfirmed(broken, read.template.value, read.other_form.value)
 
 
-def test_damaged_labels_count_as_ocr_without_being_told(rules):
+def test_ocr_damage_counts_as_ocr_without_being_told(rules):
     one = SEED.text.replace("本年新收政府信息公开申请数量", "本年新收政府信公开申请数量")
     two = one.replace("本机关不掌握相关政府信息", "本机关不掌握相关政信息")
-    assert rules.engine.extract(one).damaged_labels == 1
+    assert rules.engine.extract(one).ocr_traces == 1
     assert rules.extract_text(one).status == "verified"  # one approximate label is common in clean text
-    assert rules.engine.extract(two).damaged_labels == 2
+    assert rules.engine.extract(two).ocr_traces == 2
     read = rules.extract_text(two)
     assert read.status == "needs review" and "t2.procurement.amount" in read.review
+    # a damaged label and a figure printed with an OCR letter ("1O" for 10) are two signs too
+    lettered = one.replace("行政事业性收费\t0\t0", "行政事业性收费\tO\t0")
+    assert lettered != one and rules.engine.extract(lettered).ocr_traces == 2
 
 
 def test_eval_extracts_inputs_matching_the_ocr_glob_as_ocr(tmp_path):

@@ -20,7 +20,7 @@ from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from .complete import BLANK_COLUMN_NOTE
 from .complete import complete_rows
-from .layouts import BLANK, FIG, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, pipes_separate, place_by_columns, tab_rows
+from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, pipes_separate, place_by_columns, tab_rows
 
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
@@ -64,8 +64,16 @@ class RuleExtractor:
         warnings: list[str] = []
         cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings)
         found = sum(1 for r in rows if r.items)
-        damaged = sum(1 for occ in picked.values() if occ.score < 1)
-        return Reading(tpl, form, year, cells, found, warnings, damaged_labels=damaged)
+        return Reading(tpl, form, year, cells, found, warnings, ocr_traces=_ocr_traces(picked, cells, warnings))
+
+
+def _ocr_traces(picked: dict[str, A.Occurrence], cells: dict[str, CellReading], warnings: list[str]) -> int:
+    """Signs that the text went through OCR (gaiml/unchecked.py): row labels found only
+    approximately, figures printed with OCR letters ("1O", "l2"), runs of zeros fused together."""
+    labels = sum(1 for occ in picked.values() if occ.score < 1)
+    letters = sum(1 for c in cells.values() if c.text and c.value is not None and any(ch in OCR_LETTERS for ch in fold(c.text)))
+    fused = sum(1 for w in warnings if w.endswith(FUSED_ZEROS))
+    return labels + letters + fused
 
 
 def _anchors(template: str, other_form: str) -> list[A.Anchor]:

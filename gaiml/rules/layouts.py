@@ -55,6 +55,9 @@ class Item:
     crosses_line: bool = False  # a blank that runs over a line break
 
 
+FUSED_ZEROS = "fused zeros split"  # the warning of a row whose zeros OCR ran together
+
+
 def pipes_separate(folded: str) -> bool:
     """Pipes are cell separators when several lines carry them (pipe-mangled or markdown)."""
     return sum(1 for line in folded.splitlines() if "|" in line) >= 3
@@ -194,7 +197,7 @@ def cells_of(masked: str, items: list[Item], ncols: int, grid: tuple[int, int] |
         return filled[:ncols], f"{len(filled)} figures for {ncols} columns; the first {ncols} taken"
     split = _split_leading_zeros(masked, inner, ncols)
     if split is not None:
-        return split, "fused zeros split"
+        return split, FUSED_ZEROS
     if grid is not None:
         lead, trail = padding(items, ruled, one_line_rows)
         extra_lead, extra_trail = max(0, lead - grid[0]), max(0, trail - grid[1])
