@@ -29,9 +29,11 @@ $py -m training.train training/configs/default.toml data.train_dir=data/synth_st
     train.run_dir=runs/stage3 train.out_dir="$out"
 mkdir -p runs
 bench=training/benchmark_split
-.venv/bin/gaiml eval --engine model --model "$out" --gold $bench/gold --inputs $bench/raw --json > runs/eval_model.json
-.venv/bin/gaiml eval --engine rules --gold $bench/gold --inputs $bench/raw --json > runs/eval_rules.json
-.venv/bin/gaiml eval --engine auto --model "$out" --gold $bench/gold --inputs $bench/raw --json > runs/eval_auto.json
+# The ocr_* inputs are RapidOCR output saved as text: said so, as `gaiml extract --ocr` would be.
+bench_args=(--gold $bench/gold --inputs $bench/raw --ocr-inputs 'ocr_*' --json)
+.venv/bin/gaiml eval --engine model --model "$out" "${bench_args[@]}" > runs/eval_model.json
+.venv/bin/gaiml eval --engine rules "${bench_args[@]}" > runs/eval_rules.json
+.venv/bin/gaiml eval --engine auto --model "$out" "${bench_args[@]}" > runs/eval_auto.json
 .venv/bin/gaiml eval --engine model --model "$out" --gold ../shared/seeds/gold --inputs ../shared/seeds/raw --json > runs/eval_seeds.json
 speed=$($py benchmarks/engine_speed.py --engine model --model "$out" --docs 100 --threads 2 | tail -1)
 $py -m training.model_card "$out" --eval-model runs/eval_model.json --eval-rules runs/eval_rules.json \
