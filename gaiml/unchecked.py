@@ -4,7 +4,7 @@ The arithmetic confirms a figure only through a relation it stands in that can b
 holds. 表二 has no relation at all (SPEC), so there an OCR misread reads as surely as a right figure:
 RapidOCR's 6 read as 9, a digit dropped ("11" read "1"), a table rule read as "1". In the real-OCR
 cache (`training/ocr_cache`, documents outside the benchmark and dev splits) 29 of the 1,049 non-zero
-表二 figures printed (2.8%) are wrong, but 1 of 31,702 printed zeros: zeros stay as they are.
+表二 figures printed (2.8%) are wrong, and none of the 31,440 cells printed "0": zeros stay as they are.
 
 A text counts as read by OCR when the caller says so (`gaiml extract --ocr`), when gaiml OCR'd a
 scan itself (``pdf:ocr``), or when the rules meet at least ``OCR_TRACES`` signs of OCR damage: row

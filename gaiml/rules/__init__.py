@@ -18,8 +18,7 @@ from ..document import CellReading, Field, Reading
 from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
-from .complete import BLANK_COLUMN_NOTE
-from .complete import complete_rows
+from .complete import BLANK_COLUMN_NOTE, complete_rows
 from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, pipes_separate, place_by_columns, tab_rows
 
 ENGINE = "rules"

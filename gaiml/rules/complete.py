@@ -85,7 +85,7 @@ def _blank_last_column(rows, known, relations) -> dict[int, tuple[dict[str, Valu
         if not any(r.broken(values) for r in relations if set(r.keys) & set(keys)):
             fits.setdefault(keys[0].split(".")[0], []).append(i)
     out = {}
-    for table, members in fits.items():
+    for members in fits.values():
         if len(members) >= BLANK_COLUMN_ROWS:
             for i in members:
                 keys, figures = rows[i]
