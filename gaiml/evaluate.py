@@ -161,8 +161,8 @@ def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSett
             scores.append(score_document(gold, None, style, error=f"no input file for {gold['doc_id']}"))
             continue
         try:
-            ocr = settings.ocr or bool(ocr_inputs and fnmatch(source.name, ocr_inputs))
-            result = pipeline.extract(source, ocr=ocr).to_json()
+            declared = True if ocr_inputs and fnmatch(source.name, ocr_inputs) else None  # None: the settings'
+            result = pipeline.extract(source, ocr=declared).to_json()
             scores.append(score_document(gold, result, style))
         except GaimlError as exc:
             scores.append(score_document(gold, None, style, error=str(exc)))

@@ -20,7 +20,7 @@ import math
 
 from .. import schema
 from ..document import CellReading
-from ..rules.complete import BLANK_COLUMN_NOTE, complete_rows
+from ..rules.complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
 from ..values import parse_cell
 from .tags import TaggedSpan
 
@@ -119,15 +119,13 @@ def _complete_unsure_rows(text, rows, cells, relations, warnings) -> None:
         placed = iter(figures)
         for key in keys:
             if key == derived:
-                note = BLANK_COLUMN_NOTE if values[key] is None else "not printed where expected; derived from the row's sum"
+                note = BLANK_COLUMN_NOTE if values[key] is None else DERIVED_NOTE
                 cells[key] = CellReading(values[key], None, None, None, _DERIVED, ENGINE, note)
             else:
                 figure = next(placed)
                 cells[key] = CellReading(values[key], figure.start, figure.end, text[figure.start:figure.end],
                                          _DERIVED, ENGINE, "placed by arithmetic")
-        how = "printed blank" if values[derived] is None else "derived"
-        warnings.append(f"{keys[0].rsplit('.', 1)[0]}: {len(figures)} figures for {len(keys)} columns; "
-                        f"placed by arithmetic, {derived} {how}")
+        warnings.append(placement_warning(keys[0].rsplit(".", 1)[0], len(figures), len(keys), values, derived))
 
 
 def _row_labels_merged(spans: list[TaggedSpan]) -> list[TaggedSpan]:

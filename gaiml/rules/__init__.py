@@ -18,7 +18,7 @@ from ..document import CellReading, Field, Reading
 from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
-from .complete import BLANK_COLUMN_NOTE, complete_rows
+from .complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
 from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, pipes_separate, place_by_columns, tab_rows
 
 ENGINE = "rules"
@@ -242,13 +242,10 @@ def _complete_short_rows(text, short: list[_Row], cells, relations, warnings) ->
             elif blank_column:
                 cells[key] = _reading(text, next(it), kind)
             elif key == derived:
-                cells[key] = CellReading(values[key], None, None, None, CONFIDENCE["derived"], ENGINE,
-                                         "not printed where expected; derived from the row's sum")
+                cells[key] = CellReading(values[key], None, None, None, CONFIDENCE["derived"], ENGINE, DERIVED_NOTE)
             else:
                 cells[key] = _reading(text, next(it), kind, CONFIDENCE["derived"], "placed by arithmetic")
-        how = "printed blank" if values[derived] is None else "derived"
-        warnings.append(f"{row.name}: {len(figures[i])} figures for {len(row.keys)} columns; "
-                        f"placed by arithmetic, {derived} {how}")
+        warnings.append(placement_warning(row.name, len(figures[i]), len(row.keys), values, derived))
     pending = [row for i, row in enumerate(short) if i not in placed]
     for row in pending:
         warnings.append(f"{row.name}: {row.doubt}; cells left unplaced")

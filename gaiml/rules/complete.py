@@ -18,6 +18,7 @@ from ..values import Value
 # OCR that drops figures leaves up to 10 rows of a report short, few of which fit.
 BLANK_COLUMN_ROWS = 10
 BLANK_COLUMN_NOTE = "blank: the table leaves this column blank in its rows one figure short"
+DERIVED_NOTE = "not printed where expected; derived from the row's sum"
 
 
 def complete_row(keys: list[str], figures: list[Value], known: dict[str, Value],
@@ -76,21 +77,20 @@ def _blank_last_column(rows, known, relations) -> dict[int, tuple[dict[str, Valu
     for most rows (SPEC) prints each of them one figure short, and all that fit with their figures
     in the other columns say so together. Derived from the row's sum, a blank would turn into a
     figure the report never printed."""
-    fits: dict[str, list[int]] = {}
+    fits: dict[str, dict[int, tuple[dict[str, Value], str]]] = {}
     for i, (keys, figures) in enumerate(rows):
         if len(figures) != len(keys) - 1 or any(v is None for v in figures):
             continue
         row = {**dict(zip(keys[:-1], figures)), keys[-1]: None}
-        values = {**known, **row}
-        if not any(r.broken(values) for r in relations if set(r.keys) & set(keys)):
-            fits.setdefault(keys[0].split(".")[0], []).append(i)
-    out = {}
-    for members in fits.values():
-        if len(members) >= BLANK_COLUMN_ROWS:
-            for i in members:
-                keys, figures = rows[i]
-                out[i] = ({**dict(zip(keys[:-1], figures)), keys[-1]: None}, keys[-1])
-    return out
+        if not any(r.broken({**known, **row}) for r in relations if set(r.keys) & set(keys)):
+            fits.setdefault(keys[0].split(".")[0], {})[i] = (row, keys[-1])
+    return {i: placed for members in fits.values() if len(members) >= BLANK_COLUMN_ROWS for i, placed in members.items()}
+
+
+def placement_warning(row: str, figures: int, columns: int, values: dict[str, Value], derived: str) -> str:
+    """The warning for a short row ``complete_rows`` placed, as both engines word it."""
+    how = "printed blank" if values[derived] is None else "derived"
+    return f"{row}: {figures} figures for {columns} columns; placed by arithmetic, {derived} {how}"
 
 
 def _solve(missing: str, row: dict[str, Value], relations: list[Relation]) -> Value:
