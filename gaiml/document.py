@@ -23,6 +23,9 @@ class CellReading:
     confidence: float
     engine: str
     note: str | None = None
+    # PDFs and scans: the page (1-based) and box (x0, top, x1, bottom in points) of the drawn cell
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = None
 
     def to_json(self) -> dict:
         span = None if self.start is None else [self.start, self.end]
@@ -30,6 +33,9 @@ class CellReading:
                "confidence": round(self.confidence, 4), "engine": self.engine}
         if self.note:
             out["note"] = self.note
+        if self.page is not None:
+            out["page"] = self.page
+            out["box"] = [round(v, 1) for v in self.box]
         return out
 
 
@@ -88,6 +94,7 @@ class Extraction:
     status: str = "needs review"  # verified, source-inconsistent or needs review
     review: list[str] = field(default_factory=list)  # cells a person should look at
     repairs: list[dict] = field(default_factory=list)  # readings that differ from the printed text
+    pages: list | None = None  # PDFs and scans: gaiml.pages.PageInfo of every page read
 
     def values(self) -> dict[str, Value]:
         return {key: cell.value for key, cell in self.cells.items()}
@@ -115,6 +122,7 @@ class Extraction:
             "repairs": list(self.repairs),
             "validation": self.validation,
             "warnings": list(self.warnings),
+            **({"pages": [p.to_json() for p in self.pages]} if self.pages is not None else {}),
         }
 
 

@@ -9,7 +9,7 @@ from .detect import detect_agency
 from .document import Extraction
 from .errors import InputError
 from .rules import RuleExtractor
-from .readers import read_document
+from .readers import ReadDocument, read_document
 from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, SOURCE_INCONSISTENT, VERIFIED
 from .unchecked import hold_for_review, read_by_ocr
 from .validate import check_relations
@@ -70,12 +70,17 @@ class Pipeline:
         """Extract one report file; InputError names the file when it cannot be read. ``ocr``:
         the file is OCR output (default: the settings' ``ocr``; a scan gaiml OCRs is known)."""
         path = Path(path)
-        text, encoding = read_document(path)
-        return self.extract_text(text, doc_id=path.stem, source=str(path), encoding=encoding, ocr=ocr)
+        return self.extract_document(read_document(path), doc_id=path.stem, source=str(path), ocr=ocr)
 
     def extract_text(self, text: str, doc_id: str = "text", source: str | None = None,
                      encoding: str | None = None, ocr: bool | None = None) -> Extraction:
         """Extract a report already read into a string; offsets point into ``text``."""
+        return self.extract_document(ReadDocument(text, encoding), doc_id, source, ocr)
+
+    def extract_document(self, document: ReadDocument, doc_id: str = "text", source: str | None = None,
+                         ocr: bool | None = None) -> Extraction:
+        """Extract a report as ``read_document`` gives it; a PDF's cells also get their page and box."""
+        text, encoding = document.text, document.read_as
         if not text.strip():
             raise InputError(source or doc_id, "empty text")
         reading = self.engine.extract(text)
@@ -86,7 +91,7 @@ class Pipeline:
         values = {k: c.value for k, c in cells.items()}
         validation = check_relations(values, reading.template.value, reading.other_form.value)
         status, review = reading.status, list(reading.review)
-        declared = (self.settings.ocr if ocr is None else ocr) or encoding == "pdf:ocr"
+        declared = (self.settings.ocr if ocr is None else ocr) or document.read_by_ocr
         if read_by_ocr(declared, reading.ocr_traces):
             cells, held = hold_for_review(cells, reading.template.value, reading.other_form.value)
             review += [k for k in held if k not in review]
@@ -98,6 +103,8 @@ class Pipeline:
         report = validation.to_json()
         report["source_inconsistent"] = list(reading.inconsistent)
         agency = detect_agency(text)
+        if document.layout is not None:
+            _place_cells(cells, document.layout)
         return Extraction(
             doc_id=doc_id,
             source=source,
@@ -110,11 +117,20 @@ class Pipeline:
             engine=self.settings.engine,
             text=text,
             validation=report,
-            warnings=reading.warnings,
+            warnings=document.notes + reading.warnings,
             status=status,
             review=review,
             repairs=reading.repairs,
+            pages=document.layout.pages if document.layout is not None else None,
         )
+
+
+def _place_cells(cells: dict, layout) -> None:
+    """Each cell read from a drawn table cell gets that cell's page and box."""
+    for cell in cells.values():
+        place = layout.place_of(cell.start, cell.end)
+        if place is not None:
+            cell.page, cell.box = place.page, place.box
 
 
 def extract(path: str | Path, settings: ExtractSettings = ExtractSettings()) -> Extraction:

@@ -3,34 +3,48 @@
 Every span gaiml outputs is an offset into the text returned here, so for anything but .txt
 the text is gaiml's own rendering of the file (``gaiml extract --with-text`` writes it out).
 Tables are rendered one row per line with a tab between cells, blank cells kept, which the
-rule engine reads like any tab-separated report.
+rule engine reads like any tab-separated report. A PDF's tables are read by the grid drawn on
+the page (``gaiml/pages/``), and the rendered text remembers where each cell stands.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
-from functools import cache
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .pages import PageContent, Rendered, render_pages
 from .text import decode_report, read_report
 
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + (".pdf", ".docx")
-# A PDF page with fewer printable characters than this has no usable text layer: a scan.
-MIN_TEXT_PER_PAGE = 20
-OCR_DPI = 200
 
 
-def read_document(path: str | Path) -> tuple[str, str]:
-    """Read one report file: (text, what it was read as).
+@dataclass
+class ReadDocument:
+    """A report file as read: its text, how it was read, and for PDFs its pages and where each
+    rendered table cell stands on them.
 
-    The second item is the text encoding for .txt (``gb18030``), and the format plus how for the
-    others (``html:gb18030``, ``pdf:text``, ``pdf:ocr``, ``docx``).
+    ``read_as`` is the text encoding for .txt (``gb18030``), and the format plus how for the
+    others: ``html:<charset>``, ``docx``, ``pdf:grid`` (tables read by their ruling lines),
+    ``pdf:text`` (no ruled table found: the PDF's text stream), ``pdf:ocr`` (every page a scan)
+    or ``pdf:grid+ocr`` (some pages read by OCR).
+    """
+
+    text: str
+    read_as: str | None
+    layout: Rendered | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def read_by_ocr(self) -> bool:
+        return self.layout is not None and any(p.read == "ocr" for p in self.layout.pages)
+
+
+def read_document(path: str | Path) -> ReadDocument:
+    """Read one report file.
 
     Raises
     ------
@@ -41,15 +55,15 @@ def read_document(path: str | Path) -> tuple[str, str]:
     if suffix not in SUFFIXES:
         raise InputError(str(path), f"unsupported file type {suffix or '(none)'!r}; gaiml reads {', '.join(SUFFIXES)}")
     if suffix in TEXT_SUFFIXES:
-        return read_report(path)
+        return ReadDocument(*read_report(path))
     data = _read_bytes(path)
     if not data.strip():
         raise InputError(str(path), "empty file")
     if suffix in HTML_SUFFIXES:
-        return read_html(data, str(path))
+        return ReadDocument(*read_html(data, str(path)))
     if suffix == ".pdf":
         return read_pdf(path)
-    return read_docx(path)
+    return ReadDocument(*read_docx(path))
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -116,25 +130,57 @@ def _tidy(text: str) -> str:
 
 # ------------------------------------------------------------------ PDF
 
-def read_pdf(path: Path) -> tuple[str, str]:
-    """A PDF's text layer (pdfplumber); a scan without one goes through OCR."""
-    pages = _pdf_text_pages(path)
-    if sum(len(p.strip()) for p in pages) >= MIN_TEXT_PER_PAGE * len(pages):
-        return _tidy("\n\n".join(pages)), "pdf:text"
-    text = ocr_pdf(path)
-    if not text.strip():
-        raise InputError(str(path), "scanned PDF: OCR found no text")
-    return text, "pdf:ocr"
+def read_pdf(path: Path) -> ReadDocument:
+    """A PDF, page by page: a page with a usable text layer by its ruling lines and characters, a
+    scanned page (or one whose text layer is broken) by OCR of its image. Without a ruled table
+    on any text page the tables come from the text stream, as a PDF copy-paste gives them."""
+    from .pages.pdf_text import read_text_page, text_layer_problem
+
+    notes: list[str] = []
+    pages: dict[int, PageContent] = {}
+    stream: list[str] = []
+    to_ocr: list[int] = []
+    with _open_pdf(path) as pdf:
+        n_pages = len(pdf.pages)
+        for page in pdf.pages:
+            try:
+                problem = text_layer_problem(page)
+                if problem is None:
+                    pages[page.page_number] = read_text_page(page)
+                    stream.append(page.extract_text(layout=False) or "")
+                    continue
+            except Exception as exc:  # pdfminer raises many unrelated types on damaged pages
+                problem = f"{type(exc).__name__}: {exc}"
+            to_ocr.append(page.page_number)
+            if problem != "no text layer":
+                notes.append(f"page {page.page_number}: text layer unusable ({problem}); read by OCR")
+    if to_ocr:
+        from .pages.scan import read_scanned_pdf
+
+        for content in read_scanned_pdf(path, to_ocr):
+            pages[content.info.page] = content
+    ordered = [pages[n] for n in sorted(pages)]
+    if not any(p.info.tables for p in ordered):
+        if not to_ocr:
+            notes.append("no ruled table found: tables read from the PDF's text stream")
+            return ReadDocument(_tidy("\n\n".join(stream)), "pdf:text", notes=notes)
+        notes.append("no ruled table found on the scanned pages: their text read line by line")
+    layout = render_pages(ordered)
+    if not layout.text.strip():
+        raise InputError(str(path), "scanned PDF: OCR found no text" if len(to_ocr) == n_pages else "PDF without text")
+    read_as = "pdf:ocr" if len(to_ocr) == n_pages else "pdf:grid+ocr" if to_ocr else "pdf:grid"
+    return ReadDocument(layout.text, read_as, layout, notes)
 
 
-def _pdf_text_pages(path: Path) -> list[str]:
+def _open_pdf(path: Path):
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfplumber.utils.exceptions import PdfminerException
 
     try:
-        with pdfplumber.open(path) as pdf:
-            return [page.extract_text(layout=False) or "" for page in pdf.pages]
+        pdf = pdfplumber.open(path)
+        pdf.pages  # parses the page tree: a broken file fails here, not halfway through
+        return pdf
     except PdfminerException as exc:
         cause = exc.args[0] if exc.args else exc
         if isinstance(cause, PDFPasswordIncorrect):
@@ -142,56 +188,6 @@ def _pdf_text_pages(path: Path) -> list[str]:
         raise InputError(str(path), f"broken PDF ({type(cause).__name__}: {cause})") from exc
     except Exception as exc:  # pdfminer raises many unrelated types on damaged files
         raise InputError(str(path), f"broken PDF ({type(exc).__name__}: {exc})") from exc
-
-
-def ocr_pdf(path: Path) -> str:
-    """Rasterise each page (pdftoppm -r 200 -gray) and read it with RapidOCR, page by page."""
-    if shutil.which("pdftoppm") is None:
-        raise InputError(str(path), "scanned PDF needs OCR, but pdftoppm (Debian poppler-utils) is not installed")
-    with tempfile.TemporaryDirectory(prefix="gaiml-ocr-") as tmp:
-        done = subprocess.run(["pdftoppm", "-r", str(OCR_DPI), "-gray", "-png", str(path), f"{tmp}/page"],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise InputError(str(path), f"scanned PDF cannot be rasterised ({done.stderr.strip()[:200]})")
-        images = sorted(Path(tmp).glob("page*.png"), key=lambda p: int(re.findall(r"\d+", p.stem)[-1]))
-        return "\n\n".join(ocr_image(image) for image in images)
-
-
-@cache
-def _ocr_engine():
-    """One RapidOCR per process (its models load in seconds); one thread: workers parallelise."""
-    from rapidocr import RapidOCR
-
-    return RapidOCR(params={"EngineConfig.onnxruntime.intra_op_num_threads": 1,
-                            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-                            "Global.log_level": "error"})
-
-
-def ocr_image(image: Path) -> str:
-    """The text of one page image, boxes grouped into lines and placed by their x position."""
-    result = _ocr_engine()(str(image))
-    if result.boxes is None or not len(result.boxes):
-        return ""
-    boxes = [(min(p[0] for p in box), (min(p[1] for p in box) + max(p[1] for p in box)) / 2,
-              max(p[1] for p in box) - min(p[1] for p in box), text)
-             for box, text in zip(result.boxes.tolist(), result.txts)]
-    return "\n".join(_layout_line(line) for line in _group_lines(boxes))
-
-
-def _group_lines(boxes):
-    """Boxes whose vertical centres lie within half a box height of each other form a line."""
-    lines: list[list] = []
-    for box in sorted(boxes, key=lambda b: b[1]):
-        if lines and abs(box[1] - lines[-1][-1][1]) < max(box[2], lines[-1][-1][2]) / 2:
-            lines[-1].append(box)
-        else:
-            lines.append([box])
-    return [sorted(line) for line in lines]
-
-
-def _layout_line(line) -> str:
-    """Cells apart by a tab, as a table row is rendered everywhere else in this module."""
-    return "\t".join(text for _, _, _, text in line)
 
 
 # ------------------------------------------------------------------ DOCX

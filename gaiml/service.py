@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from .errors import GaimlError, InputError
 from .output import output_schema
 from .pipeline import ExtractSettings, Pipeline
-from .readers import SUFFIXES, read_document
+from .readers import SUFFIXES, ReadDocument, read_document
 from .schema import schema_version
 from .text import decode_report
 
@@ -271,14 +271,14 @@ def _extract_one(pipeline: Pipeline, item: _Input, ocr: bool = False) -> dict:
     supported, 422 when it is not a report."""
     _check_suffix(item)
     try:
-        text, encoding = _input_text(item)
+        document = _input_document(item)
     except GaimlError as exc:
         raise BadInput(400, str(exc)) from exc
-    if not text.strip():
+    if not document.text.strip():
         raise BadInput(400, f"{item.name}: empty text")
     try:
-        return pipeline.extract_text(text, doc_id=item.doc_id, source=item.source, encoding=encoding,
-                                     ocr=ocr or None).to_json()
+        return pipeline.extract_document(document, doc_id=item.doc_id, source=item.source,
+                                         ocr=ocr or None).to_json()
     except GaimlError as exc:
         raise BadInput(422, str(exc)) from exc
 
@@ -295,12 +295,12 @@ def _extract_many(pipeline: Pipeline, items: list[_Input], ocr: bool = False) ->
     return results
 
 
-def _input_text(item: _Input) -> tuple[str, str | None]:
+def _input_document(item: _Input) -> ReadDocument:
     """Decode an input the way `gaiml extract` reads a file of its type."""
     if item.text is not None:
-        return item.text, None
+        return ReadDocument(item.text, None)
     if item.source is None or PurePath(item.source).suffix.lower() in TEXT_SUFFIXES:
-        return decode_report(item.data, item.name)
+        return ReadDocument(*decode_report(item.data, item.name))
     # Readers take a path: the upload goes to a temporary file of the same name.
     with tempfile.TemporaryDirectory(prefix="gaiml-upload-") as folder:
         path = Path(folder) / item.source

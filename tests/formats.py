@@ -61,8 +61,9 @@ def to_docx(raw: str, gold: dict, path: Path) -> None:
     document.save(path)
 
 
-def to_text_pdf(raw: str, gold: dict, path: Path) -> None:
-    """A PDF with a text layer, as word processors export it: reportlab, CJK font embedded."""
+def to_text_pdf(raw: str, gold: dict, path: Path, font_size: float = 7, repeat_rows: int = 0) -> None:
+    """A PDF with a text layer, as word processors export it: reportlab, CJK font embedded.
+    A larger ``font_size`` carries tables over page breaks, with ``repeat_rows`` header rows repeated."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
@@ -72,7 +73,7 @@ def to_text_pdf(raw: str, gold: dict, path: Path) -> None:
     if "WQY" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("WQY", str(CJK_FONT), subfontIndex=0))
     body = ParagraphStyle("body", fontName="WQY", fontSize=9, leading=12, wordWrap="CJK")
-    cell = ParagraphStyle("cell", fontName="WQY", fontSize=7, leading=9, wordWrap="CJK")
+    cell = ParagraphStyle("cell", fontName="WQY", fontSize=font_size, leading=font_size * 1.3, wordWrap="CJK")
     before, tables, after = report_parts(raw, gold)
     story = [Paragraph(html.escape(line), body) for line in _lines(before)]
     for heading, rows in tables:
@@ -82,8 +83,8 @@ def to_text_pdf(raw: str, gold: dict, path: Path) -> None:
                 for cells in rows]
         first = 150 if ncols > 4 else 200
         widths = [first] + [(A4[0] - 72 - first) / (ncols - 1)] * (ncols - 1)
-        table = Table(data, colWidths=widths, repeatRows=0)
-        table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "WQY"), ("FONTSIZE", (0, 0), (-1, -1), 7),
+        table = Table(data, colWidths=widths, repeatRows=repeat_rows)
+        table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "WQY"), ("FONTSIZE", (0, 0), (-1, -1), font_size),
                                    ("GRID", (0, 0), (-1, -1), 0.5, "black")]))
         story.append(table)
     story += [Paragraph(html.escape(line), body) for line in _lines(after)]

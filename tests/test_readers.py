@@ -9,6 +9,7 @@ right for every format and seed except the PDF of seed 004 (its one mention is c
 import random
 import shutil
 
+import pdfplumber
 import pytest
 
 from gaiml import readers
@@ -50,7 +51,7 @@ def wrong_cells(gold: dict, result) -> dict:
 
 
 @pytest.mark.parametrize("fmt, read_as", [("html", "html:utf-8"), ("gbk_html", "html:gb18030"),
-                                          ("docx", "docx"), ("pdf", "pdf:text")])
+                                          ("docx", "docx"), ("pdf", "pdf:grid")])
 def test_readers_seed_formats_extract_to_gold(seed, fmt, read_as, tmp_path):
     path = write_format(seed, fmt, tmp_path)
     result = PIPELINE.extract(path)
@@ -82,7 +83,8 @@ def test_readers_html_charset_sniffed_without_meta_tag(tmp_path):
     page = to_html(seed.text, seed.gold, charset="gbk").replace(b"; charset=gbk", b"")
     path = tmp_path / "page.html"
     path.write_bytes(page)
-    text, read_as = read_document(path)
+    document = read_document(path)
+    text, read_as = document.text, document.read_as
     assert read_as == "html:gb18030"
     assert "政府信息公开" in text and "var x" not in text  # scripts dropped
 
@@ -94,7 +96,8 @@ def test_readers_scanned_pdf_is_read_by_ocr(tmp_path):
     before, tables, _ = report_parts(seed.text, gold, tables=("t2",))
     path = tmp_path / "scan.pdf"
     to_scanned_pdf(before.strip().splitlines()[0], tables, path)
-    assert readers._pdf_text_pages(path) == [""]  # truly no text layer
+    with pdfplumber.open(path) as pdf:
+        assert [page.chars for page in pdf.pages] == [[]]  # truly no text layer
     result = PIPELINE.extract(path)
     assert result.encoding == "pdf:ocr"
     assert result.template.value == "2021" and result.year.value == seed.gold["year"]
@@ -104,7 +107,8 @@ def test_readers_scanned_pdf_is_read_by_ocr(tmp_path):
 
 def test_readers_txt_is_read_as_before():
     seed = ALL_SEEDS[2]
-    assert read_document(seed.path) == read_report(seed.path)
+    document = read_document(seed.path)
+    assert (document.text, document.read_as) == read_report(seed.path)
 
 
 def _encrypted_pdf(path):

@@ -43,7 +43,7 @@ def selection_tasks(selection: list[dict], model=None, version: str | None = Non
     rules = RuleExtractor()
     tasks = []
     for record in selection:
-        text, _ = read_document(record["path"])
+        text = read_document(record["path"]).text
         reading = rules.extract(text)
         prediction = None
         if model is not None:

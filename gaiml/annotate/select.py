@@ -159,7 +159,7 @@ def select(pool: str | Path, k: int, model=None, exclude: set[str] = frozenset()
         if path.stem in exclude:
             continue
         try:
-            text, _ = read_document(path)
+            text = read_document(path).text
         except GaimlError as exc:
             on_skip(path, str(exc))
             continue

@@ -1,0 +1,118 @@
+"""Tables read as drawn: grids with merged cells, tables carried over pages, cells traced to their boxes."""
+
+import pdfplumber
+import pytest
+
+from gaiml.pages import PageContent, PageInfo, render_pages, table_from_boxes
+from gaiml.pages.grid import continues, join
+from gaiml.pipeline import ExtractSettings, Pipeline
+from gaiml.readers import read_document
+from gaiml.values import values_equal
+from formats import to_text_pdf
+
+from conftest import ALL_SEEDS
+
+RULES = Pipeline(ExtractSettings(engine="rules"))
+
+
+def _table(page, boxes_texts):
+    table = table_from_boxes([b for b, _ in boxes_texts], page)
+    by_box = dict(boxes_texts)
+    for cell in table.cells:
+        cell.text = by_box[cell.box]
+    return table
+
+
+# A parent label spanning two sub-rows, and a header cell spanning two columns.
+PARENT = [((0, 0, 100, 20), "项目"), ((100, 0, 200, 20), "数量"),
+          ((0, 20, 50, 60), "（三）不予公开"), ((50, 20, 100, 40), "1.属于国家秘密"), ((100, 20, 200, 40), "3"),
+          ((50, 40, 100, 60), "2.其他"), ((100, 40, 200, 60), "4")]
+
+
+def test_pages_grid_has_the_spans_of_merged_cells():
+    table = _table(1, PARENT)
+    assert (table.n_rows, table.n_cols) == (3, 3)
+    spans = {c.text: (c.row, c.col, c.rowspan, c.colspan) for c in table.cells}
+    assert spans["项目"] == (0, 0, 1, 2)
+    assert spans["（三）不予公开"] == (1, 0, 2, 1)
+    assert spans["2.其他"] == (2, 1, 1, 1)
+
+
+def test_pages_render_puts_a_parent_label_once_and_traces_every_cell():
+    rendered = render_pages([PageContent(PageInfo(1, 595, 842, "text layer"), ["标题", _table(1, PARENT)])])
+    assert rendered.text.splitlines()[2:5] == ["项目\t数量", "（三）不予公开\t1.属于国家秘密\t3", "2.其他\t4"]
+    start = rendered.text.index("4")
+    place = rendered.place_of(start, start + 1)
+    assert (place.page, place.box) == (1, (100, 40, 200, 60))
+    assert rendered.place_of(0, 2) is None  # the title is no table cell
+
+
+def test_pages_table_carried_over_a_page_joins_without_its_repeated_header():
+    first = _table(1, PARENT)
+    rest = _table(2, [((0, 0, 100, 20), "项目"), ((100, 0, 200, 20), "数量"),
+                      ((0, 20, 50, 40), ""), ((50, 20, 100, 40), "3.危及安全"), ((100, 20, 200, 40), "7")])
+    assert continues(first, rest)
+    joined = join(first, rest)
+    assert joined.n_rows == 4
+    assert [c.text for c in joined.rows()[3]] == ["", "3.危及安全", "7"]
+    rendered = render_pages([PageContent(PageInfo(1, 595, 842, "text layer"), [first, "- 1 -"]),
+                             PageContent(PageInfo(2, 595, 842, "text layer"), [rest])])
+    lines = rendered.text.strip("\n").splitlines()
+    assert lines.count("项目\t数量") == 1
+    assert lines[-1] == "- 1 -"  # the page footer between the parts goes after the table
+    seven = rendered.text.index("7")
+    assert rendered.place_of(seven, seven + 1).page == 2
+
+
+def test_pages_other_columns_on_the_next_page_are_another_table():
+    first = _table(1, PARENT)
+    other = _table(2, [((0, 0, 30, 20), "a"), ((30, 0, 200, 20), "b")])
+    assert not continues(first, other)
+
+
+@pytest.mark.parametrize("seed", ALL_SEEDS[:3], ids=lambda s: s.doc_id[:3])
+def test_pages_pdf_tables_over_pages_extract_to_gold_with_boxes(seed, tmp_path):
+    """Large print carries 表三 over several pages with its header repeated on each."""
+    path = tmp_path / "report.pdf"
+    to_text_pdf(seed.text, seed.gold, path, font_size=16, repeat_rows=1)
+    result = RULES.extract(path)
+    assert result.encoding == "pdf:grid"
+    got = result.values()
+    assert {k: (v, got[k]) for k, v in seed.gold["cells"].items() if not values_equal(v, got[k])} == {}
+    assert len(result.pages) > 3
+    with pdfplumber.open(path) as pdf:
+        for key, cell in result.cells.items():
+            assert cell.page is not None, key
+            if cell.text and cell.text.strip():  # the printed figure stands inside its box
+                inside = pdf.pages[cell.page - 1].crop(cell.box).extract_text()
+                assert cell.text.strip() in inside.replace("\n", ""), key
+
+
+def test_pages_pdf_without_ruled_tables_is_read_as_its_text_stream(tmp_path):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    from formats import CJK_FONT
+
+    seed = ALL_SEEDS[2]
+    if "WQY" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("WQY", str(CJK_FONT), subfontIndex=0))
+    path = tmp_path / "plain.pdf"
+    page = canvas.Canvas(str(path), pagesize=A4)
+    y = 800
+    for line in seed.text.splitlines():  # the seed's tab-separated rows as plain lines, no rules
+        if y < 40:
+            page.showPage()
+            y = 800
+        page.setFont("WQY", 8)
+        page.drawString(30, y, line.replace("\t", "  "))
+        y -= 11
+    page.save()
+    document = read_document(path)
+    assert document.read_as == "pdf:text" and document.layout is None
+    assert any("no ruled table" in note for note in document.notes)
+    result = RULES.extract(path)
+    assert any("no ruled table" in w for w in result.warnings)
+    assert result.pages is None
