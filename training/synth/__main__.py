@@ -4,6 +4,8 @@
     python -m training.synth generate --n 200 --stats                       # print stats only
     python -m training.synth benchmark --per-style 30                       # training/benchmark_split/
     python -m training.synth benchmark --dev --per-style 20                 # data/dev_split/ (for tuning)
+    python -m training.synth benchmark --styles pdf_template,pdf_reportlab,scan_template,scan_template_rough
+                                                                            # .pdf inputs (30/30/15/15; --dev 20/20/10/10)
     python -m training.synth ocr --n 300 [--style ocr_searchable]          # real OCR into training/ocr_cache/
     python -m training.synth show --seed 3 --style lynx                     # one document, spans marked
 """
@@ -16,16 +18,19 @@ import sys
 from pathlib import Path
 
 from . import dataset
-from .styles import OCR_STYLES, STYLES
+from .styles import FILE_STYLES, OCR_STYLES, STYLES
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _styles(arg: str | None) -> list[str]:
+def _styles(arg: str | None, files: bool = False) -> list[str]:
+    """Style names from --styles (default: every text style). ``files``: the .pdf styles
+    (FILE_STYLES) are allowed too (benchmark and dev splits only)."""
     names = arg.split(",") if arg else dataset.all_styles()
-    unknown = [n for n in names if n not in STYLES]
+    known = list(STYLES) + (list(FILE_STYLES) if files else [])
+    unknown = [n for n in names if n not in known]
     if unknown:
-        sys.exit(f"unknown style(s) {unknown}; known: {', '.join(STYLES)}")
+        sys.exit(f"unknown style(s) {unknown}; known: {', '.join(known)}")
     return names
 
 
@@ -48,15 +53,26 @@ def cmd_generate(a) -> None:
 
 def cmd_benchmark(a) -> None:
     seed0 = dataset.DEV_SEED0 if a.dev else dataset.BENCHMARK_SEED0
-    jobs = dataset.split_plan(a.per_style, _styles(a.styles), seed0)
+    names = _styles(a.styles, files=True)
+    text_styles = [n for n in names if n in STYLES]
+    file_styles = [n for n in names if n in FILE_STYLES]
+    out = Path(a.out or (REPO / "data" / "dev_split" if a.dev else REPO / "training" / "benchmark_split"))
+    if file_styles:  # raw/<doc_id>.pdf + gold without spans (officepdf.py)
+        from . import officepdf
+
+        counts = officepdf.counts(file_styles, "dev" if a.dev else "benchmark", a.per_style)
+        print(json.dumps(officepdf.write_split(out, counts, seed0), indent=1))
+        if not text_styles:
+            return
+    per_style = a.per_style or 30
+    jobs = dataset.split_plan(per_style, text_styles, seed0)
     rows, st = dataset.run(jobs, workers=a.workers, gold=True)
     if not a.no_ocr:
         from . import ocr
 
         split = "dev" if a.dev else "benchmark"
-        for style, docs in ocr.split_rows(REPO / "training" / "ocr_cache", a.per_style, split).items():
+        for style, docs in ocr.split_rows(REPO / "training" / "ocr_cache", per_style, split).items():
             rows += docs
-    out = Path(a.out or (REPO / "data" / "dev_split" if a.dev else REPO / "training" / "benchmark_split"))
     dataset.write_split(rows, out)
     print(json.dumps({k: st[k] for k in ("documents", "documents_per_style", "wall_seconds")}, indent=1))
 
@@ -93,8 +109,10 @@ def main(argv=None) -> None:
                         "list it under 'errors' in the stats)")
     g.set_defaults(fn=cmd_generate)
     b = sub.add_parser("benchmark", help="write the fixed benchmark split (or, with --dev, the development split)")
-    b.add_argument("--per-style", type=int, default=30)
-    b.add_argument("--styles")
+    b.add_argument("--per-style", type=int, default=None,
+                   help="documents per text style (default 30); for the .pdf styles default 30/30/15/15 "
+                        "(--dev 20/20/10/10), or this many (half for the scan styles)")
+    b.add_argument("--styles", help="comma-separated; text styles and/or " + ",".join(FILE_STYLES))
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--no-ocr", action="store_true")
     b.add_argument("--dev", action="store_true",

@@ -77,3 +77,8 @@ STYLES: dict[str, Style] = {
 
 # Styles read from real OCR (ocr.py); generated in the background and cached, not by ``generate``.
 OCR_STYLES = ("ocr_scan", "ocr_searchable")
+
+# Styles whose raw input is a real .pdf file (officepdf.py, scan.py): the official Word template
+# through LibreOffice, the reportlab PDF, and scans of the template PDFs. Benchmark and dev splits
+# only (``benchmark --styles ...``); never in the training mix, their gold has no spans.
+FILE_STYLES = ("pdf_template", "pdf_reportlab", "scan_template", "scan_template_rough")
