@@ -12,7 +12,7 @@ from .errors import GaimlError, InputError
 from .pipeline import ExtractSettings, Pipeline
 from .values import values_equal
 
-INPUT_SUFFIXES = (".txt",)
+INPUT_SUFFIXES = (".txt", ".pdf")
 
 
 @dataclass
@@ -34,6 +34,8 @@ class DocScore:
     confident: dict[str, list[int]] = field(default_factory=dict)  # threshold -> [right, total]
     repairs: list[int] = field(default_factory=lambda: [0, 0])  # repaired cells: [right, total]
     status: str | None = None
+    in_review: int = 0  # gold cells the result sends to review
+    silent: int = 0  # wrong cells outside review: what a reader of the output would take as right
 
     @property
     def exact(self) -> bool:
@@ -52,7 +54,9 @@ def score_document(gold: dict, result: dict | None, style: str, error: str | Non
     """Score one output document (as JSON) against its gold file."""
     score = DocScore(gold["doc_id"], style, error=error)
     got_cells = (result or {}).get("cells", {})
+    review = set((result or {}).get("review", []))
     for key, want in gold["cells"].items():
+        score.in_review += key in review
         got = got_cells.get(key, {}).get("value") if key in got_cells else None
         ok = key in got_cells and values_equal(want, got)
         table = key.split(".")[0]
@@ -67,6 +71,7 @@ def score_document(gold: dict, result: dict | None, style: str, error: str | Non
             tally[0] += 1
         else:
             score.wrong.append({"key": key, "gold": want, "got": got if key in got_cells else "missing"})
+            score.silent += result is not None and key not in review
     _score_confidence(score, gold, got_cells)
     score.status = (result or {}).get("status")
     if "spans" in gold and result:
@@ -195,7 +200,13 @@ def summarise(scores: list[DocScore]) -> dict:
             confident[level][1] += total
     repaired = [sum(s.repairs[0] for s in scores), sum(s.repairs[1] for s in scores)]
     verified = [s for s in scores if s.status == "verified"]
+    wrong = sum(len(s.wrong) for s in scores if s.error is None)
+    silent = sum(s.silent for s in scores)
     return {
+        # what the review list costs a person, and what it lets through
+        "review_burden": _ratio(sum(s.in_review for s in scores), cells),
+        "wrong_caught_by_review": _ratio(wrong - silent, wrong),
+        "silent_wrong_cells": silent,
         **_span_scores(scores),
         # among cells at least this confident, the share right (calibration)
         "right_at_confidence": {lvl: {"cells": t, "right": _ratio(ok, t)} for lvl, (ok, t) in sorted(confident.items())},
@@ -235,7 +246,8 @@ def _doc_json(s: DocScore) -> dict:
     return {"doc_id": s.doc_id, "style": s.style, "cells": s.cells, "correct": s.correct,
             "cell_accuracy": _ratio(s.correct, s.cells), "nonzero_accuracy": _ratio(s.nonzero_correct, s.nonzero),
             "template_ok": s.template_ok, "year_ok": s.year_ok, "agency_ok": s.agency_ok,
-            "status": s.status, "error": s.error, "wrong": s.wrong}
+            "status": s.status, "error": s.error, "in_review": s.in_review, "silent_wrong": s.silent,
+            "wrong": s.wrong}
 
 
 def _ratio(a: int, b: int) -> float | None:

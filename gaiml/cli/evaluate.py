@@ -59,7 +59,7 @@ def _print_report(report: dict, show_wrong: int) -> None:
             typer.echo(f"    {w['key']}: gold {w['gold']!r}, got {w['got']!r}")
     typer.echo("")
     typer.echo(f"{'style':26} {'docs':>5} {'cells':>13} {'acc':>7} {'nonzero':>7} {'exact':>7} "
-               f"{'t2':>7} {'t3':>7} {'t4':>7} {'tpl':>7} {'year':>7} {'agency':>7}")
+               f"{'t2':>7} {'t3':>7} {'t4':>7} {'tpl':>7} {'year':>7} {'agency':>7} {'review':>7} {'silent':>6}")
     rows = list(report["by_style"].items())
     if len(rows) > 1:
         rows.append(("ALL", report["overall"]))
@@ -68,7 +68,8 @@ def _print_report(report: dict, show_wrong: int) -> None:
         typer.echo(f"{style:26} {s['documents']:>5} {s['correct']:>6}/{s['cells']:<6} {_pct(s['cell_accuracy'])} "
                    f"{_pct(s['nonzero_accuracy'])} {_pct(s['exact_document_rate'])} {_pct(t.get('t2'))} "
                    f"{_pct(t.get('t3'))} {_pct(t.get('t4'))} {_pct(s['template_accuracy'])} "
-                   f"{_pct(s['year_accuracy'])} {_pct(s['agency_accuracy'])}")
+                   f"{_pct(s['year_accuracy'])} {_pct(s['agency_accuracy'])} {_pct(s['review_burden'])} "
+                   f"{s['silent_wrong_cells']:>6}")
     overall = report["overall"]
     levels = ", ".join(f"≥{lvl}: {v['cells']} cells, {_pct(v['right']).strip()} right"
                        for lvl, v in overall["right_at_confidence"].items())
@@ -76,6 +77,9 @@ def _print_report(report: dict, show_wrong: int) -> None:
     typer.echo(f"repairs: {overall['repairs']['cells']} cells, {_pct(overall['repairs']['right']).strip()} right; "
                f"verified documents: {overall['verified_documents']}, "
                f"of which with a wrong cell: {overall['verified_with_wrong_cells']}")
+    typer.echo(f"review: {_pct(overall['review_burden']).strip()} of the cells sent to review; "
+               f"{_pct(overall['wrong_caught_by_review']).strip()} of the wrong cells among them; "
+               f"{overall['silent_wrong_cells']} wrong cells outside review")
     spans = [(style, s) for style, s in rows if "span_f1" in s]
     if spans:
         typer.echo(f"\ncell spans (seqeval, strict)\n{'style':26} {'precision':>9} {'recall':>9} {'F1':>9}")
