@@ -1,10 +1,10 @@
-"""The `gaiml` command: one module per command (extract, validate, eval, export, serve, train), and the `al` group."""
+"""The `gaiml` command: one module per command (extract, validate, eval, export, serve, train, show), and the `al` group."""
 
 from __future__ import annotations
 
 import typer
 
-from . import annotate, evaluate, export, extract, serve, train, validate
+from . import annotate, evaluate, export, extract, serve, show, train, validate
 
 app = typer.Typer(
     help="Extract verified figures from Chinese government information-disclosure annual reports "
@@ -19,4 +19,5 @@ app.command("eval")(evaluate.eval_command)
 app.command("export")(export.export_command)
 app.command("serve")(serve.serve_command)
 app.command("train")(train.train_command)
+app.command("show")(show.show_command)
 app.add_typer(annotate.app, name="al")
