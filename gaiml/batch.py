@@ -22,7 +22,7 @@ from typing import IO, Iterable
 
 from .errors import GaimlError
 from .pipeline import ExtractSettings, Pipeline
-from .readers import SUFFIXES
+from .readers import SUFFIXES, read_document
 from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, SOURCE_INCONSISTENT, VERIFIED
 
 FAILED = "failed"
@@ -47,6 +47,24 @@ def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
         for match in matches:
             found.setdefault(source_key(match), match)
     return list(found.values())
+
+
+def assign_ids(paths: Iterable[Path], taken: Iterable[str] = ()) -> dict[str, str]:
+    """Each file's doc_id, unique in the run: its file stem, or, when an earlier file of the run
+    (in the order found) or a document already in a resumed output holds that id, the stem with
+    ``-2``, ``-3``, ... added (the first one free). ``report.txt``, ``report.pdf``, ``report.html``
+    in that order are ``report``, ``report-2``, ``report-3``. Keyed by ``source_key``."""
+    used = set(taken)
+    ids = {}
+    for path in paths:
+        stem = Path(path).stem
+        doc_id, n = stem, 1
+        while doc_id in used:
+            n += 1
+            doc_id = f"{stem}-{n}"
+        used.add(doc_id)
+        ids[source_key(path)] = doc_id
+    return ids
 
 
 def source_key(source: str | Path) -> str:
@@ -78,6 +96,7 @@ class Summary:
     needs_review: int = 0  # a broken relation the engine cannot blame on the report, warnings, unsure cells
     failed: int = 0
     resumed: int = 0  # already in the output file, not extracted again
+    resumed_failed: int = 0  # of those, error lines
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)  # source -> reason
 
@@ -98,12 +117,22 @@ class Summary:
             self.needs_review += 1
 
     def to_text(self) -> str:
-        extracted = self.documents - self.resumed
-        rate = extracted / self.seconds if self.seconds else 0.0
+        """One line, e.g. ``6 documents: 3 verified, 0 source-inconsistent, 1 needs review, 2 failed;
+        4 extracted, 2 failed in 1.2 s (5.0/s)``: a failed file is not counted as extracted."""
+        attempted = self.documents - self.resumed
+        failed_now = self.failed - self.resumed_failed
+        extracted = attempted - failed_now
+        rate = attempted / self.seconds if self.seconds else 0.0
         resumed = f", {self.resumed} already done" if self.resumed else ""
-        return (f"{self.documents} documents{resumed}: {self.verified} verified, {self.source_inconsistent} "
-                f"source-inconsistent, {self.needs_review} need review, {self.failed} failed; "
-                f"{extracted} extracted in {self.seconds:.1f} s ({rate:.1f}/s)")
+        review = "needs" if self.needs_review == 1 else "need"
+        failed = f", {failed_now} failed" if failed_now else ""
+        return (f"{_plural(self.documents, 'document')}{resumed}: {self.verified} verified, {self.source_inconsistent} "
+                f"source-inconsistent, {self.needs_review} {review} review, {self.failed} failed; "
+                f"{extracted} extracted{failed} in {self.seconds:.1f} s ({rate:.1f}/s)")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def document_status(line: dict) -> str:
@@ -147,6 +176,8 @@ def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = Extrac
     done = load_done(Path(out)) if resume and _is_path(out) else {}
     if resume and not _is_path(out):
         raise ValueError("resume needs an output file")
+    ids = assign_ids([p for p in files if source_key(p) not in done],
+                     taken=[line.get("doc_id") for line in done.values()])
     todo = []
     for path in files:
         line = done.get(source_key(path))
@@ -155,11 +186,20 @@ def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = Extrac
         else:
             summary.add(line)
             summary.resumed += 1
+            summary.resumed_failed += "error" in line
     started = time.perf_counter()
     stream, close = _open_output(out, append=bool(resume))
     try:
+        n_workers = min(workers or os.cpu_count() or 1, max(len(todo), 1))
+        if progress and todo:
+            print(f"loading the {describe_engine(settings)} in {_plural(n_workers, 'worker process')} ...",
+                  file=sys.stderr, flush=True)
         bar = _progress_bar(len(todo), progress)
-        for serialised, outcome in _run(todo, settings, workers or os.cpu_count() or 1, with_text):
+        loaded = False
+        for serialised, outcome, load_seconds in _run(todo, settings, n_workers, with_text, ids):
+            if progress and load_seconds is not None and not loaded:
+                loaded = True
+                bar.write(f"engine loaded in {load_seconds:.1f} s", file=sys.stderr)
             stream.write(serialised)
             stream.flush()
             summary.count(outcome)
@@ -221,53 +261,79 @@ def _progress_bar(total: int, show: bool):
 
 _pipeline: Pipeline | None = None
 _load_error: GaimlError | None = None
+_load_seconds: float | None = None  # how long this worker took to load its engine, sent with its first result
+
+
+def describe_engine(settings: ExtractSettings) -> str:
+    """The engine in words for start-up messages: ``auto engine (rules + model models/default)``."""
+    from .model import DEFAULT_MODEL_DIR
+
+    model = Path(settings.model_dir or DEFAULT_MODEL_DIR)
+    if model.is_absolute() and model.is_relative_to(Path.cwd()):
+        model = model.relative_to(Path.cwd())
+    if settings.engine == "rules":
+        return "rules engine"
+    if settings.engine == "model":
+        return f"model engine ({model})"
+    return f"{settings.engine} engine (rules + model {model})"
 
 
 def _start_worker(settings: ExtractSettings) -> None:
     """Pool initializer: the one Pipeline of this worker process. A failure to load the engine is
     kept and raised by the first task, so the run stops with the reason instead of a dead pool."""
-    global _pipeline, _load_error
+    global _pipeline, _load_error, _load_seconds
+    started = time.perf_counter()
     try:
         _pipeline = Pipeline(settings)
+        _load_seconds = time.perf_counter() - started
     except Exception as exc:  # a missing model directory, a model of another schema, ...
         _load_error = GaimlError(f"engine {settings.engine!r} cannot be loaded: {exc}")
 
 
-def extract_line(path: str, with_text: bool = False, pipeline: Pipeline | None = None) -> dict:
-    """One file's output line: the result document, or an error line naming the file and the reason."""
+def extract_line(path: str, with_text: bool = False, pipeline: Pipeline | None = None,
+                 doc_id: str | None = None) -> dict:
+    """One file's output line: the result document, or an error line naming the file and the reason.
+    ``doc_id``: the id to give it (default: the file's stem; ``assign_ids`` makes them unique in a run)."""
     pipeline = pipeline or _pipeline
     if pipeline is None:
         raise _load_error or GaimlError("no pipeline in this worker process")
+    doc_id = doc_id or Path(path).stem
     try:
-        extraction = pipeline.extract(path)
+        extraction = pipeline.extract_document(read_document(Path(path)), doc_id=doc_id, source=str(path))
     except GaimlError as exc:
-        return error_line(path, str(exc))
+        return error_line(path, str(exc), doc_id)
     except Exception as exc:  # a bug on one odd file must not stop a run of thousands
-        return error_line(path, f"{path}: internal error ({type(exc).__name__}: {exc})")
+        return error_line(path, f"{path}: internal error ({type(exc).__name__}: {exc})", doc_id)
     line = extraction.to_json()
     if with_text:
         line["text"] = extraction.text
     return line
 
 
-def _extract_task(path: str, with_text: bool) -> tuple[str, Outcome]:
+def _extract_task(path: str, with_text: bool, doc_id: str | None = None) -> tuple[str, Outcome, float | None]:
     """In a worker: the JSON line, serialised here (a string crosses processes far cheaper than a
-    nested dict, and the parent's one core is left to writing), and its outcome."""
-    line = extract_line(path, with_text)
-    return json.dumps(line, ensure_ascii=False) + "\n", Outcome.of(line)
+    nested dict, and the parent's one core is left to writing), its outcome, and the seconds the
+    worker took to load its engine (with its first result only, else None)."""
+    global _load_seconds
+    line = extract_line(path, with_text, doc_id=doc_id)
+    load_seconds, _load_seconds = _load_seconds, None
+    return json.dumps(line, ensure_ascii=False) + "\n", Outcome.of(line), load_seconds
 
 
-def _failure(path: Path, reason: str) -> tuple[str, Outcome]:
-    line = error_line(path, reason)
-    return json.dumps(line, ensure_ascii=False) + "\n", Outcome.of(line)
+def _failure(path: Path, reason: str, doc_id: str | None = None) -> tuple[str, Outcome, None]:
+    line = error_line(path, reason, doc_id)
+    return json.dumps(line, ensure_ascii=False) + "\n", Outcome.of(line), None
 
 
-def error_line(path: str | Path, reason: str) -> dict:
-    return {"doc_id": Path(path).stem, "source": str(path), "error": reason}
+def error_line(path: str | Path, reason: str, doc_id: str | None = None) -> dict:
+    return {"doc_id": doc_id or Path(path).stem, "source": str(path), "error": reason}
 
 
-def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: bool):
-    """Yield (JSON line, outcome) per file as completed; a file that keeps killing its worker gets an error line."""
+def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: bool,
+         ids: dict[str, str] | None = None):
+    """Yield (JSON line, outcome, engine load seconds or None) per file as completed; a file that
+    keeps killing its worker gets an error line. ``ids``: doc_id by source key (default: stems)."""
+    ids = ids or {}
     crashes: Counter[Path] = Counter()
     # forkserver: workers start clean, safe with the threads the parent runs (progress bar, pool manager).
     context = multiprocessing.get_context("forkserver")
@@ -275,7 +341,8 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
         broken = []
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context, initializer=_start_worker,
                                  initargs=(settings,)) as pool:
-            futures = {pool.submit(_extract_task, str(path), with_text): path for path in todo}
+            futures = {pool.submit(_extract_task, str(path), with_text, ids.get(source_key(path))): path
+                       for path in todo}
             try:
                 for future in as_completed(futures):
                     path = futures.pop(future)  # drop the finished result: memory stays flat over a run
@@ -290,5 +357,6 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
         crashes.update(broken)
         for path in broken:
             if crashes[path] >= MAX_CRASHES:
-                yield _failure(path, f"{path}: the worker process died while reading it (crash or out of memory)")
+                yield _failure(path, f"{path}: the worker process died while reading it (crash or out of memory)",
+                               ids.get(source_key(path)))
         todo = [p for p in broken if crashes[p] < MAX_CRASHES]

@@ -135,9 +135,10 @@ def find_input(inputs: Path, doc_id: str) -> Path | None:
 
 
 def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSettings = ExtractSettings(),
-             ocr_inputs: str | None = None) -> dict:
+             ocr_inputs: str | None = None, progress: bool = False) -> dict:
     """Extract every input that has a gold file and score it; inputs whose file name matches the
-    glob ``ocr_inputs`` are extracted as OCR output.
+    glob ``ocr_inputs`` are extracted as OCR output. ``progress``: say on standard error what
+    engine loads and how long it took, then show a progress bar with rate and ETA.
 
     Returns a dict with ``documents`` (one score each), ``overall`` and ``by_style`` summaries.
     A gold file may carry ``"style"`` (generated benchmark data); seeds count as style "real".
@@ -153,9 +154,23 @@ def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSett
     gold_files = sorted(gold_dir.glob("*.json"))
     if not gold_files:
         raise InputError(str(gold_dir), "no gold .json files in this folder")
+    import sys
+    import time
+
+    from tqdm import tqdm
+
+    from .batch import describe_engine
+
+    if progress:
+        print(f"loading the {describe_engine(settings)} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
     pipeline = Pipeline(settings)
+    if progress:
+        print(f"engine loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     scores = []
-    for gold_file in gold_files:
+    bar = tqdm(gold_files, unit="doc", file=sys.stderr, disable=not progress, dynamic_ncols=True,
+               mininterval=0.1 if sys.stderr.isatty() else 5.0, smoothing=0.05, desc="eval")
+    for gold_file in bar:
         try:
             gold = json.loads(gold_file.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:

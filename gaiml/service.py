@@ -37,8 +37,8 @@ DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 MAX_BATCH = 100
 # Uploads decoded here as text files (a name without suffix too); gaiml.readers reads the others.
 TEXT_SUFFIXES = (".txt", "")
-# What /version tells of a model engine, from the model directory's metadata, where present.
-MODEL_IDENTITY = ("name", "version", "model_dir", "schema_version", "tags_version", "trained_at", "created")
+# What /version tells of the model an engine uses (model, auto), from its directory's gaiml.json.
+MODEL_IDENTITY = ("name", "version", "trained_at", "model_dir", "schema_version", "tags_version", "created")
 
 
 class Problem(BaseModel):
@@ -65,7 +65,7 @@ class Version(BaseModel):
     version: str
     engine: str
     engine_version: str
-    model: dict | None = None  # a model engine's identity, from its directory's gaiml.json
+    model: dict | None = None  # the identity of the model the engine uses (model, auto), from its gaiml.json
     schema_version: str
 
 
@@ -76,8 +76,10 @@ class BadInput(HTTPException):
         super().__init__(status_code=status, detail=detail)
 
 
-def create_app(settings: ExtractSettings = ExtractSettings(), max_bytes: int = DEFAULT_MAX_BYTES) -> FastAPI:
-    """The FastAPI app: load the engine of ``settings`` once, refuse bodies over ``max_bytes``.
+def create_app(settings: ExtractSettings = ExtractSettings(), max_bytes: int = DEFAULT_MAX_BYTES,
+               pipeline: Pipeline | None = None) -> FastAPI:
+    """The FastAPI app: load the engine of ``settings`` once (or use ``pipeline``, loaded already),
+    refuse bodies over ``max_bytes``. The loading and its time are logged (logger ``uvicorn.error``).
 
     >>> import uvicorn  # doctest: +SKIP
     >>> uvicorn.run(create_app(ExtractSettings(engine="rules")), host="127.0.0.1", port=8000)  # doctest: +SKIP
@@ -85,7 +87,7 @@ def create_app(settings: ExtractSettings = ExtractSettings(), max_bytes: int = D
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.pipeline = await run_in_threadpool(Pipeline, settings)
+        app.state.pipeline = pipeline or await run_in_threadpool(load_pipeline, settings)
         yield
 
     app = FastAPI(title="gaiml", version=_package_version(), lifespan=lifespan,
@@ -138,7 +140,9 @@ def _add_routes(app: FastAPI, settings: ExtractSettings) -> None:
         """The package, the engine (name and version) and the cell-key schema version."""
         engine = request.app.state.pipeline.engine
         meta = getattr(engine, "meta", None) or {}
-        model = {k: meta[k] for k in MODEL_IDENTITY if isinstance(meta.get(k), (str, int, float))} or None
+        if not hasattr(request.app.state, "model_identity"):  # hashing the weights once is enough
+            request.app.state.model_identity = model_identity(engine, settings)
+        model = request.app.state.model_identity
         # The rules engine is code of this package: its version is the package's.
         engine_version = getattr(engine, "version", None) or meta.get("version") or _package_version()
         return Version(package="gaiml", version=_package_version(), engine=settings.engine,
@@ -355,6 +359,41 @@ def _to_json(value) -> bytes:
 
 def _json_response(body: bytes) -> Response:
     return Response(body, media_type="application/json")
+
+
+def load_pipeline(settings: ExtractSettings) -> Pipeline:
+    """The engine of ``settings``, loaded with a log line before and after (how long it took)."""
+    import logging
+    import time
+
+    from .batch import describe_engine
+
+    log = logging.getLogger("uvicorn.error")
+    log.info("loading the %s ...", describe_engine(settings))
+    started = time.perf_counter()
+    pipeline = Pipeline(settings)
+    log.info("engine loaded in %.1f s", time.perf_counter() - started)
+    return pipeline
+
+
+def model_identity(engine, settings: ExtractSettings) -> dict | None:
+    """The model an engine uses (the model engine itself, or the model inside ``auto``): name,
+    version and training date from its gaiml.json; where the file lacks them, the folder's name,
+    ``<folder>@<hash of the weights>`` and null. None for an engine without a model."""
+    from .annotate.rounds import model_version
+    from .model import DEFAULT_MODEL_DIR
+
+    model = engine if hasattr(engine, "meta") else getattr(engine, "model", None)
+    meta = getattr(model, "meta", None)
+    if meta is None:
+        return None
+    directory = Path(settings.model_dir or DEFAULT_MODEL_DIR)
+    identity = {k: meta[k] for k in MODEL_IDENTITY if isinstance(meta.get(k), (str, int, float))}
+    identity.setdefault("name", directory.resolve().name)
+    identity.setdefault("version", model_version(directory))
+    identity.setdefault("trained_at", None)
+    identity.setdefault("model_dir", str(directory))
+    return identity
 
 
 def _package_version() -> str:

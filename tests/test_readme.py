@@ -35,3 +35,16 @@ def test_readme_ci_runs_the_readme_test_command():
     extract = re.search(r"test_command=\$\((.+)\)", script).group(1)
     done = subprocess.run(["bash", "-c", extract], cwd=REPO, capture_output=True, text=True)
     assert done.stdout.strip() == readme_commands()[1]
+
+
+def test_readme_extract_command_on_a_terminal_reads_at_a_glance():
+    """The first command a person runs prints a summary they can read, not 24 KB of JSON."""
+    from test_newcomer import run_on_terminal
+
+    setup, _ = readme_commands()
+    args = shlex.split(setup.split("&&", 1)[1])
+    code, out, err = run_on_terminal(*args[1:])
+    assert code == 0, err
+    assert "status:   verified" in out and "表三 收到和处理政府信息公开申请情况" in out
+    assert "{" not in out and len(out) < 8000
+    assert "loading the auto engine" in err and "engine loaded in" in err

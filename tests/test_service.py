@@ -118,6 +118,48 @@ def test_service_health_and_version(client):
     assert version["schema_version"] == schema_version()
 
 
+def test_service_version_names_the_model_auto_uses(client):
+    """The default engine (auto) uses models/default: its name, version and training date from its gaiml.json."""
+    meta = json.loads((REPO / "models" / "default" / "gaiml.json").read_text(encoding="utf-8"))
+    model = client.get("/version").json()["model"]
+    assert model is not None
+    assert (model["name"], model["version"], model["trained_at"]) == (meta["name"], meta["version"], meta["trained_at"])
+    assert model["tags_version"] == meta["tags_version"] and model["model_dir"].endswith("default")
+
+
+def test_serve_model_engine_logs_its_loading_and_names_its_model(tmp_path):
+    with running_server(tmp_path, "--engine", "model", "--log-level", "info") as url:
+        version = httpx.get(f"{url}/version", timeout=30).json()
+    assert version["engine"] == "model"
+    assert {"name": "gaiml-default", "version": "3", "trained_at": "2026-12-01"}.items() <= version["model"].items()
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "loading the model engine (models/default)" in log
+    assert log.index("engine loaded in") < log.index("Uvicorn running on")
+
+
+def test_service_version_of_a_model_whose_gaiml_json_lacks_the_identity(tmp_path):
+    """An older or fine-tuned model without name/version/trained_at: the folder's name and a hash of its weights."""
+    from fastapi.testclient import TestClient
+
+    from gaiml.service import create_app
+
+    model_dir = tmp_path / "round-007"
+    model_dir.mkdir()
+    for f in (REPO / "models" / "default").iterdir():
+        if f.name == "gaiml.json":
+            meta = json.loads(f.read_text(encoding="utf-8"))
+            for key in ("name", "version", "trained_at"):
+                meta.pop(key, None)
+            (model_dir / f.name).write_text(json.dumps(meta), encoding="utf-8")
+        else:
+            (model_dir / f.name).write_bytes(f.read_bytes())
+    with TestClient(create_app(ExtractSettings(engine="model", model_dir=str(model_dir)))) as test_client:
+        model = test_client.get("/version").json()["model"]
+    assert model["name"] == "round-007" and model["version"].startswith("round-007@") and model["trained_at"] is None
+    with TestClient(create_app(ExtractSettings(engine="rules"))) as test_client:
+        assert test_client.get("/version").json()["model"] is None
+
+
 def test_service_openapi_describes_requests_and_the_document(client):
     spec = client.get("/openapi.json").json()
     assert {"/extract", "/extract/batch", "/health", "/version"} <= set(spec["paths"])

@@ -145,27 +145,42 @@ def pool_files(pool: Path) -> list[Path]:
     return sorted(p for p in pool.rglob("*.txt") if p.is_file())
 
 
+def _skip(bar, on_skip, path: Path, why: str) -> None:
+    """Report a skipped file through ``on_skip``, above the progress bar when one is drawn."""
+    if bar.disable:
+        on_skip(path, why)
+    else:
+        with bar.external_write_mode():
+            on_skip(path, why)
+
+
 def select(pool: str | Path, k: int, model=None, exclude: set[str] = frozenset(),
-           on_skip=lambda path, why: None) -> tuple[list[dict], Counter]:
+           on_skip=lambda path, why: None, progress: bool = False) -> tuple[list[dict], Counter]:
     """The ``k`` reports of ``pool`` (.txt files) most worth labelling, as selection records.
 
     ``model`` is a loaded ``ModelExtractor`` (None: rules only); ``exclude`` holds doc ids already
     labelled or sent. Returns the records (rank, doc_id, path, score, bucket, reasons, signals)
-    and a count of the pool's buckets.
+    and a count of the pool's buckets. ``progress``: a progress bar with rate and ETA on standard error.
     """
+    import sys
+
+    from tqdm import tqdm
+
     rules = RuleExtractor()
     candidates = []
-    for path in pool_files(Path(pool)):
+    bar = tqdm(pool_files(Path(pool)), unit="doc", desc="scoring", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True, mininterval=0.1 if sys.stderr.isatty() else 5.0)
+    for path in bar:
         if path.stem in exclude:
             continue
         try:
             text = read_document(path).text
         except GaimlError as exc:
-            on_skip(path, str(exc))
+            _skip(bar, on_skip, path, str(exc))
             continue
         cand = score_document(path, text, rules, model)
         if cand is None:
-            on_skip(path, "not a government information-disclosure annual report")
+            _skip(bar, on_skip, path, "not a government information-disclosure annual report")
             continue
         candidates.append(cand)
     chosen = diverse_order(candidates, k)

@@ -17,15 +17,22 @@ app = typer.Typer(help="Active learning with Label Studio: select reports to lab
 Url = Annotated[str, typer.Option(help="Label Studio's address, e.g. http://127.0.0.1:8080.", envvar="LABEL_STUDIO_URL")]
 ApiKey = Annotated[str, typer.Option(help="An API token of the Label Studio user.", envvar="LABEL_STUDIO_API_KEY")]
 Project = Annotated[str, typer.Option(help="Project title (created when missing, reused when present).")]
+ExistingProject = Annotated[str, typer.Option(help="Title of the project `gaiml al push` made (it must exist).")]
 ModelDir = Annotated[Path | None, typer.Option(help="Model directory (default: models/default).")]
 
 
 def _load_model(model: Path | None, required: bool):
+    import time
+
     from ..model import DEFAULT_MODEL_DIR, ModelExtractor
 
     directory = model or DEFAULT_MODEL_DIR
+    typer.echo(f"loading the model {directory} ...", err=True)
+    started = time.perf_counter()
     try:
-        return ModelExtractor.from_dir(directory), directory
+        extractor = ModelExtractor.from_dir(directory)
+        typer.echo(f"model loaded in {time.perf_counter() - started:.1f} s", err=True)
+        return extractor, directory
     except GaimlError as exc:
         if required or model is not None:
             typer.echo(f"error: {exc}", err=True)
@@ -46,6 +53,7 @@ def select_command(
     model: ModelDir = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Selection file (JSON Lines).")] = Path("selection.jsonl"),
     exclude: Annotated[list[Path], typer.Option(help="Round files (annotations/round-*.jsonl) whose reports are labelled already.")] = [],
+    progress: Annotated[bool, typer.Option(help="Show a progress bar with rate and ETA on standard error.")] = True,
 ) -> None:
     """Pick the K reports a label would teach most.
 
@@ -53,13 +61,15 @@ def select_command(
     templates and layouts; written with their reasons."""
     from ..annotate.select import select
 
-    extractor, _ = _load_model(model, required=False)
     done = set()
     for path in exclude:
+        if not path.is_file():
+            _fail(GaimlError(f"{path}: no such round file (--exclude)"))
         done |= {json.loads(ln)["doc_id"] for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()}
+    extractor, _ = _load_model(model, required=False)
     try:
         records, buckets = select(pool, k, extractor, done,
-                                  on_skip=lambda p, why: typer.echo(f"skipped {p}: {why}", err=True))
+                                  on_skip=lambda p, why: typer.echo(f"skipped {p}: {why}", err=True), progress=progress)
     except GaimlError as exc:
         _fail(exc)
     output.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
@@ -76,14 +86,14 @@ def push_command(
     project: Project,
     selection: Annotated[Path, typer.Option(help="The selection written by `gaiml al select`.")] = Path("selection.jsonl"),
     model: ModelDir = None,
-    no_predictions: Annotated[bool, typer.Option(help="Import the reports without pre-annotations.")] = False,
+    predictions: Annotated[bool, typer.Option("--predictions/--no-predictions", help="Import the reports with the model's spans as pre-annotations (--no-predictions: without, and no model is loaded).")] = True,
 ) -> None:
     """Import the selected reports into the project with the model's spans as pre-annotations."""
     from ..annotate import client as ls
     from ..annotate.rounds import load_selection, model_version, push
 
     extractor, version = None, None
-    if not no_predictions:
+    if predictions:
         extractor, directory = _load_model(model, required=True)
         version = model_version(directory)
     try:
@@ -100,7 +110,7 @@ def push_command(
 def pull_command(
     url: Url,
     api_key: ApiKey,
-    project: Project,
+    project: ExistingProject,
     out_dir: Annotated[Path, typer.Option(help="Where round files go (round-NNN.jsonl, never overwritten).")] = Path("annotations"),
     save_export: Annotated[Path | None, typer.Option(help="Also save Label Studio's raw JSON export here.")] = None,
 ) -> None:
@@ -128,3 +138,69 @@ def pull_command(
         typer.echo(f"left out: {problem}", err=True)
     if answer["problems"]:
         raise typer.Exit(1)
+
+
+server_app = typer.Typer(help="Run a local Label Studio server in the background: start, stop, status.",
+                         no_args_is_help=True)
+app.add_typer(server_app, name="server")
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="The server's folder: its database, the API token (token), the admin password (password), "
+    "server.json and server.log. Default: $GAIML_LABEL_STUDIO_DIR, else ~/gaiml-label-studio.")]
+
+
+def _say_where(record: dict) -> None:
+    typer.echo(f"Label Studio is up at {record['url']} (pid {record['pid']}; data in {record['data_dir']})")
+    typer.echo(f"  log in as {record['username']} with the password in {record['password_file']}")
+    typer.echo(f"  API token in {record['token_file']}; for gaiml al push and pull:")
+    typer.echo(f"  export LABEL_STUDIO_URL={record['url']} LABEL_STUDIO_API_KEY=$(cat {record['token_file']})")
+
+
+@server_app.command("start")
+def server_start_command(
+    data_dir: DataDir = None,
+    port: Annotated[int, typer.Option(help="Loopback port; a busy one is an error (Label Studio would silently take the next).")] = 8080,
+    label_studio: Annotated[Path | None, typer.Option(help="The label-studio program (default: .venv-ls/bin/label-studio, made by scripts/setup.sh).")] = None,
+    wait: Annotated[int, typer.Option(help="Seconds to wait for it to answer before giving up.")] = 300,
+) -> None:
+    """Start Label Studio in the background and return once it answers.
+
+    Loopback only, SQLite in the data folder, an admin and an API token made without a prompt (kept in the folder, mode 0600, reused on the next start). Prints the URL, where the token and password are, and the export line for `gaiml al push` and `pull`. Nothing happens when it runs already."""
+    from ..annotate import server
+
+    folder = server.data_dir(data_dir)
+    try:
+        record = server.start(folder, port, label_studio, limit=wait)
+    except GaimlError as exc:
+        _fail(exc)
+    if record["already"]:
+        typer.echo("(it was running already)", err=True)
+    else:
+        typer.echo(f"(ready after {record['seconds']:.0f} s)", err=True)
+    _say_where(record)
+
+
+@server_app.command("stop")
+def server_stop_command(data_dir: DataDir = None) -> None:
+    """Stop the Label Studio server that `gaiml al server start` started (SIGTERM); its data stay."""
+    from ..annotate import server
+
+    folder = server.data_dir(data_dir)
+    record = server.stop(folder)
+    typer.echo(f"stopped Label Studio (pid {record['pid']})" if record else f"no Label Studio server runs from {folder}")
+
+
+@server_app.command("status")
+def server_status_command(data_dir: DataDir = None) -> None:
+    """Say whether the server of the data folder runs and answers; exit code 1 when it does not run."""
+    from ..annotate import server
+
+    folder = server.data_dir(data_dir)
+    record = server.state(folder)
+    if not record:
+        typer.echo(f"no Label Studio server runs from {folder} (start one with `gaiml al server start`)")
+        raise typer.Exit(1)
+    if not server.healthy(record["url"]):
+        typer.echo(f"Label Studio (pid {record['pid']}) runs at {record['url']} but does not answer yet; "
+                   f"see {record['log']}")
+        return
+    _say_where(record)

@@ -17,22 +17,23 @@ def eval_command(
     gold: Annotated[Path, typer.Option(help="Folder of gold files <doc_id>.json (SPEC.md format, optional \"style\").")],
     inputs: Annotated[Path, typer.Option(help="Folder of the reports, named <doc_id>.txt.")],
     engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = DEFAULT_ENGINE,
-    model: Annotated[Path | None, typer.Option(help="Model directory for --engine model (default: models/default).")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model directory for --engine model or auto (default: models/default).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON instead of tables.")] = False,
     show_wrong: Annotated[int, typer.Option(help="List at most this many wrong cells per document.")] = 20,
     ocr_inputs: Annotated[str | None, typer.Option(help="Glob of the input file names that are OCR output (as `gaiml extract --ocr`), e.g. 'ocr_*'.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show what loads and a progress bar with rate and ETA on standard error.")] = True,
 ) -> None:
     """Score an engine against gold files.
 
-    Reports per-document and overall cell accuracy, accuracy on
-    non-zero gold cells, exact-document rate, per-table and per-style accuracy, template/year/
-    agency accuracy, and the wrong cells (gold vs got). Null and 0 count as different."""
+    Reports per-document and overall cell accuracy, accuracy on non-zero gold cells,
+    exact-document rate, per-table and per-style accuracy, template, year and agency accuracy,
+    and the wrong cells (gold vs got). Null and 0 count as different."""
     try:
         settings = ExtractSettings(engine=engine, model_dir=str(model) if model else None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
     try:
-        report = evaluate(gold, inputs, settings, ocr_inputs=ocr_inputs)
+        report = evaluate(gold, inputs, settings, ocr_inputs=ocr_inputs, progress=progress)
     except GaimlError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

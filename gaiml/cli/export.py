@@ -20,8 +20,9 @@ def export_command(
     """Export extraction results as a wide CSV/XLSX table or a long CSV for review.
 
     Wide tables carry three header rows: cell key, table and printed row label, printed column
-    label. Reports of both templates share the union of cell keys. The long CSV has report,
-    cell key, labels, value, confidence and status (ok, low-confidence, in-broken-relation, failed).
+    label, and a status column per report (verified, source-inconsistent, needs review, failed).
+    Reports of both templates share the union of cell keys. The long CSV has one row per report
+    and cell: labels, value, confidence and the cell's status (ok, review, in-broken-relation, failed).
     """
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")

@@ -1,14 +1,17 @@
-"""gaiml extract PATH... [-o OUT.jsonl] [--engine auto] [--workers N] [--resume] [--with-text]"""
+"""gaiml extract PATH... [-o OUT.jsonl] [--json] [--engine auto] [--workers N] [--resume] [--with-text]"""
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..batch import extract_many
+from ..batch import collect_paths, extract_many
 from ..errors import GaimlError
 from ..pipeline import DEFAULT_ENGINE, ENGINES, ExtractSettings
 
@@ -16,13 +19,14 @@ from ..pipeline import DEFAULT_ENGINE, ENGINES, ExtractSettings
 def extract_command(
     paths: Annotated[list[Path], typer.Argument(help="Report files (.txt, .html, .htm, .pdf, .docx), folders searched recursively, or quoted globs.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write JSON Lines here (one document per line) instead of standard output.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document even for one report on a terminal (where a readable summary is shown by default).")] = False,
     engine: Annotated[str, typer.Option(help=f"Extraction engine: {', '.join(ENGINES)}.")] = DEFAULT_ENGINE,
     model: Annotated[Path | None, typer.Option(help="Model directory for --engine model or auto (default: models/default).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes, each loading the engine once (default: the CPU cores).")] = os.cpu_count() or 1,
     resume: Annotated[bool, typer.Option(help="Keep the documents already in --output and extract only the others.")] = False,
     with_text: Annotated[bool, typer.Option(help="Add each document's extracted text (what its spans index) as \"text\".")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar with rate and ETA on standard error.")] = True,
-    ocr: Annotated[bool, typer.Option(help="The texts are OCR output: figures no relation checks (all of 表二) go to review instead of counting as verified. Scanned PDFs gaiml OCRs itself are known.")] = False,
+    ocr: Annotated[bool, typer.Option(help="The texts are OCR output: figures that no relation checks (all of table 2) go to review instead of counting as verified. Scanned PDFs that gaiml OCRs itself are known without it.")] = False,
 ) -> None:
     """Extract every cell of each report as one JSON document per line, in parallel.
 
@@ -30,6 +34,9 @@ def extract_command(
     --resume carries on. A report that cannot be read (missing, empty, binary, broken, encrypted,
     not such a report) gets an error line naming the file and the problem; the others go on.
     A summary ends the run. Exit code 1 when any report failed.
+
+    One report on a terminal without -o or --json: a readable summary (status, tables with the
+    flagged cells marked, repairs, broken relations) instead of the JSON document.
     """
     try:
         settings = ExtractSettings(engine=engine, model_dir=str(model) if model else None, ocr=ocr)
@@ -37,15 +44,23 @@ def extract_command(
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
     if resume and output is None:
         raise typer.BadParameter("--resume needs --output", param_hint="--resume")
+    readable = output is None and not as_json and sys.stdout.isatty() and len(collect_paths(paths)) == 1
+    buffer = io.StringIO() if readable else None
     try:
-        summary = extract_many(paths, settings, workers=workers, out=output, resume=resume,
-                               with_text=with_text, progress=progress)
+        summary = extract_many(paths, settings, workers=workers, out=buffer if readable else output,
+                               resume=resume, with_text=with_text, progress=progress)
     except GaimlError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if not progress:  # the bar prints each failure as it happens
         for reason in summary.failures.values():
             typer.echo(f"error: {reason}", err=True)
+    if readable:
+        from ..summary import render
+
+        for raw in buffer.getvalue().splitlines():
+            typer.echo(render(json.loads(raw)))
+        typer.echo("(the JSON document: add -o FILE.jsonl or --json)", err=True)
     typer.echo(summary.to_text(), err=True)
     if summary.failed:
         raise typer.Exit(1)

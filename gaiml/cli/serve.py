@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging.config
 import os
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,11 +27,13 @@ def serve_command(
 ) -> None:
     """Serve extraction over HTTP: POST /extract, POST /extract/batch, GET /health, GET /version.
 
-    API docs at /docs and /openapi.json once it runs."""
+    The engine loads before the server listens (logged, with the time it took); one that cannot be
+    loaded stops the command with the reason and exit code 3. API docs at /docs and
+    /openapi.json once it runs."""
     # The server stack takes half a second to import: only this command pays for it.
     import uvicorn
 
-    from ..service import DEFAULT_MAX_BYTES, create_app
+    from ..service import DEFAULT_MAX_BYTES, create_app, load_pipeline
 
     try:
         settings = _settings(engine, model)
@@ -41,14 +45,45 @@ def serve_command(
     if workers < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--workers")
     if workers == 1:
-        uvicorn.run(create_app(settings, max_bytes), host=host, port=port, log_level=log_level)
+        _log_like_uvicorn(log_level)
+        try:
+            pipeline = load_pipeline(settings)
+        except Exception as exc:  # a missing or mismatched model directory: one line, not a traceback
+            typer.echo(f"error: engine {engine!r} cannot be loaded: {exc}", err=True)
+            raise typer.Exit(3) from None
+        uvicorn.run(create_app(settings, max_bytes, pipeline), host=host, port=port, log_level=log_level)
         return
+    problem = _model_dir_problem(settings)
+    if problem:
+        typer.echo(f"error: engine {engine!r} cannot be loaded: {problem}", err=True)
+        raise typer.Exit(3)
     os.environ[_ENGINE_VAR], os.environ[_MAX_BYTES_VAR] = engine, str(max_bytes)
     if model:
         os.environ[_MODEL_VAR] = model
     config = uvicorn.Config("gaiml.cli.serve:app_from_env", factory=True, host=host, port=port, workers=workers,
                             log_level=log_level)
     _run_workers(config)
+
+
+def _log_like_uvicorn(log_level: str) -> None:
+    """Let the start-up lines (what engine loads, how long it took) out before uvicorn sets up its logging."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    logging.config.dictConfig(LOGGING_CONFIG)
+    logging.getLogger("uvicorn.error").setLevel(log_level.upper())
+
+
+def _model_dir_problem(settings: ExtractSettings) -> str | None:
+    """Why the model directory an engine asks for cannot be loaded, checked without loading it (each
+    worker loads it): a missing folder or gaiml.json. None when it looks right or is not needed."""
+    if settings.engine == "rules" or (settings.engine == "auto" and not settings.model_dir):
+        return None
+    from ..model import DEFAULT_MODEL_DIR, META_FILE
+
+    directory = Path(settings.model_dir or DEFAULT_MODEL_DIR)
+    if not (directory / META_FILE).is_file():
+        return f"{directory}: not a gaiml model directory (no {META_FILE})"
+    return None
 
 
 def _run_workers(config) -> None:
