@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from . import schema
 from .confusions import confusable_readings
 from .document import CellReading, Reading
+from .rules.glued import NOTE as GLUED
 from .values import Value, values_equal
 
 VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW = "verified", "source-inconsistent", "needs review"
@@ -52,6 +53,12 @@ def candidates(key: str, kind: str, rules: CellReading | None, model: CellReadin
     """Every reading of one cell worth considering, best supported first; where the engines
     disagree, ``lead``'s reading first."""
     out: list[Candidate] = []
+    if rules is not None and rules.note and rules.note.startswith(GLUED):
+        # A run of figures glued together ("规章3012"), split by the arithmetic (rules/glued.py):
+        # where it allows one split only, another reading breaks a relation; where it leaves the
+        # split open, the model's agreeing with one candidate settles nothing (it reads glued runs
+        # no better), so the cell keeps the rules' reading, its confidence and its candidates.
+        model = None
     if _inside(model, rules):
         model = None  # the model tagged part of the figure the rules read whole: "4" of "48"
     # Nothing read, or characters that are no figure (confidence 0), is no candidate; a blank the

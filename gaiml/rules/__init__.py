@@ -18,6 +18,7 @@ from ..document import CellReading, Field, Reading
 from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
+from . import glued as G
 from .complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
 from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, pipes_separate, place_by_columns, tab_rows
 
@@ -39,6 +40,7 @@ class _Row:
     items: list[Item] | None = None  # the row's cells, when they could be chosen
     doubt: str | None = None
     same_line_spaces: bool = False
+    segment: tuple[int, int] | None = None  # from the label's end to where the row's figures end
 
 
 class RuleExtractor:
@@ -61,7 +63,7 @@ class RuleExtractor:
         picked = A.chain(anchor_list, occurrences, figure_starts)
         rows = _read_rows(tpl.value, form.value, anchor_list, picked, masked, pipes)
         warnings: list[str] = []
-        cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings)
+        cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings, folded, masked)
         found = sum(1 for r in rows if r.items)
         return Reading(tpl, form, year, cells, found, warnings, ocr_traces=_ocr_traces(picked, cells, warnings))
 
@@ -110,6 +112,7 @@ def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list
             if last_of_table:
                 end = _cut_at_prose(masked, occ.end, end)
             row.raw_items = items_between(masked, occ.start, end, pipes, rows_by_tabs)
+            row.segment = (occ.end, end)
             segment = masked[occ.start:end]
             row.same_line_spaces = not any(ch in segment for ch in HARD_SEPARATORS if ch != "|" or pipes)
     separators = HARD_SEPARATORS if pipes else HARD_SEPARATORS.replace("|", "")
@@ -157,7 +160,7 @@ def _cut_at_prose(masked: str, start: int, end: int) -> int:
     return end
 
 
-def _cells_from_rows(text, rows: list[_Row], template, other_form, warnings) -> dict[str, CellReading]:
+def _cells_from_rows(text, rows: list[_Row], template, other_form, warnings, folded=None, masked=None) -> dict[str, CellReading]:
     relations = schema.relations(template, other_form)
     cells: dict[str, CellReading] = {}
     short: list[_Row] = []
@@ -173,12 +176,54 @@ def _cells_from_rows(text, rows: list[_Row], template, other_form, warnings) -> 
                 warnings.append(f"{row.name}: {row.doubt}")
         else:
             short.append(row)
+    if folded is not None and masked is not None:
+        for row in _split_glued(text, folded, masked, rows, cells, relations, warnings):
+            if row in short:
+                short.remove(row)
     for row in _place_aligned(text, rows, short, cells):
         short.remove(row)
     _complete_short_rows(text, short, cells, relations, warnings)
     for key in schema.cell_keys(template, other_form):
         cells.setdefault(key, CellReading(None, None, None, None, 0.0, ENGINE, "not found"))
     return {key: cells[key] for key in schema.cell_keys(template, other_form)}
+
+
+def _split_glued(text, folded, masked, rows: list[_Row], cells, relations, warnings) -> list[_Row]:
+    """Rows whose figures a converter glued together ("规章3012"), split by the arithmetic
+    (``glued``); returns the rows it read."""
+    seps = "\t│┃║"
+    found = []
+    attached = 0
+    for row in rows:
+        if row.segment is None or row.items is None and row.raw_items is None:
+            continue
+        runs = G.runs_between(folded, masked, *row.segment)
+        attached += G.attached(masked, runs)
+        if G.is_glued(folded, runs, len(row.keys)) and not any(ch in masked[slice(*row.segment)] for ch in seps):
+            found.append((row, runs))
+    glued_rows = []
+    for row, runs in found:
+        if attached < 3 and not G.attached(masked, runs):
+            continue
+        splits = G.row_splits(folded, runs, row.keys, row.kinds, relations)
+        if splits:
+            glued_rows.append((row, G.GluedRow(row.name, row.keys, row.kinds, runs, splits, [text[s:e] for s, e in runs])))
+    if not glued_rows:
+        return []
+    mine = {k for row, _ in glued_rows for k in row.keys}
+    known = {k: c.value for k, c in cells.items() if k not in mine}
+    solved = G.solve([g for _, g in glued_rows], known, relations)
+    for row, g in glued_rows:
+        if row.doubt and f"{row.name}: {row.doubt}" in warnings:
+            warnings.remove(f"{row.name}: {row.doubt}")  # "fused zeros split": the run is read whole here
+        open_cells = 0
+        for key in row.keys:
+            s = solved[key]
+            cells[key] = CellReading(s.part.value, s.part.start, s.part.end, text[s.part.start:s.part.end], s.confidence, ENGINE, s.note)
+            open_cells += s.confidence < CONFIDENCE["clean"] - 0.1
+        how = f"{open_cells} cells left open" if open_cells else "split by the arithmetic"
+        warnings.append(f"{row.name}: {G.NOTE} {' '.join(g.texts)}; {how}")
+    return [row for row, _ in glued_rows]
 
 
 def _reading(text: str, item: Item, kind: str, confidence: float | None = None, note: str | None = None) -> CellReading:
