@@ -18,16 +18,16 @@ import sys
 from pathlib import Path
 
 from . import dataset
-from .styles import FILE_STYLES, OCR_STYLES, STYLES
+from .styles import FILE_STYLES, OCR_STYLES, TEXT_STYLES
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _styles(arg: str | None, files: bool = False) -> list[str]:
-    """Style names from --styles (default: every text style). ``files``: the .pdf styles
-    (FILE_STYLES) are allowed too (benchmark and dev splits only)."""
-    names = arg.split(",") if arg else dataset.all_styles()
-    known = list(STYLES) + (list(FILE_STYLES) if files else [])
+    """Style names from --styles (default: the training mix for ``generate``, every text style for
+    the splits). ``files``: the .pdf styles (FILE_STYLES) are allowed too (splits only)."""
+    names = arg.split(",") if arg else list(TEXT_STYLES) if files else dataset.all_styles()
+    known = list(TEXT_STYLES) + (list(FILE_STYLES) if files else [])
     unknown = [n for n in names if n not in known]
     if unknown:
         sys.exit(f"unknown style(s) {unknown}; known: {', '.join(known)}")
@@ -54,7 +54,7 @@ def cmd_generate(a) -> None:
 def cmd_benchmark(a) -> None:
     seed0 = dataset.DEV_SEED0 if a.dev else dataset.BENCHMARK_SEED0
     names = _styles(a.styles, files=True)
-    text_styles = [n for n in names if n in STYLES]
+    text_styles = [n for n in names if n in TEXT_STYLES]
     file_styles = [n for n in names if n in FILE_STYLES]
     out = Path(a.out or (REPO / "data" / "dev_split" if a.dev else REPO / "training" / "benchmark_split"))
     if file_styles:  # raw/<doc_id>.pdf + gold without spans (officepdf.py)

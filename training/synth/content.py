@@ -71,13 +71,34 @@ def template_of_year(year: int) -> str:
     return "2019" if year <= 2020 else "2021"
 
 
-def sample_report(seed: int, doc_id: str | None = None) -> Report:
-    """One report's content, entirely determined by ``seed``."""
+# Content profiles of styles that print only some reports (``Style.profile``); the default
+# profile (None) is every report. Drawn with a separate generator, so the default path is unchanged.
+PROFILES = ("template_2021_split", "large_2019")
+
+
+def sample_report(seed: int, doc_id: str | None = None, profile: str | None = None) -> Report:
+    """One report's content, entirely determined by ``seed`` (and ``profile``).
+
+    ``profile``: "template_2021_split" -- a 2021-2025 report with （六）其他处理 in three rows (what
+    the official Word template prints); "large_2019" -- a 2019/2020 report of a city or county
+    body, most of its zero cells left blank (null) and notes inside some cells.
+    """
     rng = np.random.default_rng(seed)
     year = int(rng.integers(2019, 2026))
+    prof = np.random.default_rng([seed, 21]) if profile else None
+    if profile == "template_2021_split":
+        year = int(prof.integers(2021, 2026))
+    elif profile == "large_2019":
+        year = int(prof.integers(2019, 2021))
+    elif profile is not None:
+        raise ValueError(f"unknown content profile {profile!r}")
     template = template_of_year(year)
     other_form = "single" if template == "2019" or rng.random() < 0.12 else "split"
+    if profile == "template_2021_split":
+        other_form = "split"
     level = str(rng.choice(LEVELS, p=LEVEL_WEIGHTS))
+    if profile == "large_2019":
+        level = str(prof.choice(["city", "county", "city"]))
     agency, short = names.sample_agency(rng, level)
     values = _sample_t2(rng, template, level) | _sample_t3(rng, other_form, level) | _sample_t4(rng, level)
     keys = schema.cell_keys(template, other_form)
@@ -90,6 +111,8 @@ def sample_report(seed: int, doc_id: str | None = None) -> Report:
             values[key] = parse_cell(p.figure, schema.AMOUNT)
     _apply_quirks(rng, quirks, values, printed, template, other_form)
     _decorate(rng, values, printed)
+    if profile == "large_2019":
+        _large_body(prof, values, printed)
     report = Report(doc_id or f"synth_{seed}", seed, template, other_form, year, level, agency, short,
                     values, printed, tuple(quirks))
     report.prose = _prose_figures(rng, report)
@@ -259,6 +282,20 @@ def _decorate(rng, values, printed) -> None:
                 note = str(rng.choice(["（其中修订{k}件）", "（含{k}件修订）", "件", "（其中{k}件为转办）"]))
                 p = printed[key]
                 p.text = p.text + note.format(k=int(rng.integers(1, v)))
+
+
+def _large_body(rng, values, printed) -> None:
+    """Large bodies' 2019-form tables: most zero cells left blank (gold null, like blank_totals),
+    and notes inside some figure cells ("12（含转办3件）", "5件")."""
+    p_blank = float(rng.uniform(0.5, 0.95))
+    for key, v in values.items():
+        if v == 0 and printed[key].end > printed[key].start and rng.random() < p_blank:
+            values[key], printed[key] = None, _null("")
+    notes = ["（其中{k}件为转办）", "（含{k}件补正）", "件", "项", "（其中续办{k}件）", "（{k}件逾期）"]
+    for key, v in values.items():
+        p = printed[key]
+        if isinstance(v, int) and v > 1 and p.end > p.start and p.text == p.figure and rng.random() < 0.06:
+            p.text = p.text + str(rng.choice(notes)).format(k=int(rng.integers(1, v)))
 
 
 def _prose_figures(rng, report: Report) -> dict:

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .generate import generate
-from .styles import STYLES
+from .styles import TEXT_STYLES, TRAINING_MIX
 
 RUN_STRIDE = 10_000_000
 DEV_SEED0 = 990_000_000  # run seed 99: the development split's, never a training run's
@@ -30,8 +30,10 @@ def plan(n: int, seed: int, styles: list[str]) -> list[tuple[int, str]]:
 
 
 def split_plan(per_style: int, styles: list[str], seed0: int = BENCHMARK_SEED0) -> list[tuple[int, str]]:
-    """(doc seed, style) of a fixed split: ``per_style`` documents of each style from ``seed0``."""
-    return [(seed0 + k * 100_000 + i, style) for k, style in enumerate(styles) for i in range(per_style)]
+    """(doc seed, style) of a fixed split: ``per_style`` documents of each style from ``seed0``; a
+    style's block of seeds is its place in TEXT_STYLES, whichever styles are asked for."""
+    order = list(TEXT_STYLES)
+    return [(seed0 + order.index(style) * 100_000 + i, style) for style in styles for i in range(per_style)]
 
 
 def _one(job: tuple[int, str, bool]) -> tuple[dict | None, str | None, float]:
@@ -122,4 +124,6 @@ def write_split(rows: list[dict], root: Path) -> None:
 
 
 def all_styles() -> list[str]:
-    return list(STYLES)
+    """The default training mix: the styles the shipped model was trained on, so that
+    training/reproduce.sh rebuilds it; the newer text forms are asked for by name (--styles)."""
+    return list(TRAINING_MIX)

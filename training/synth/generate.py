@@ -10,7 +10,7 @@ from . import mangle, noise, probe
 from .content import Report, sample_report
 from .labels import LabelError, check_round_trip, owners_to_spans
 from .layout import report_to_layout
-from .styles import STYLES
+from .styles import TEXT_STYLES
 
 RENDER_ATTEMPTS = 3
 
@@ -42,9 +42,19 @@ class Generated:
 
 def generate(seed: int, style: str, doc_id: str | None = None) -> Generated:
     """The document of ``seed`` rendered in ``style``; raises if its labels do not round-trip."""
-    spec = STYLES[style]
-    report = sample_report(seed, doc_id or f"{style}_{seed}")
+    spec = TEXT_STYLES[style]
+    report = sample_report(seed, doc_id or f"{style}_{seed}", profile=spec.profile)
     layout = report_to_layout(report, np.random.default_rng([seed, 1]))
+    if spec.labelled is not None:  # real OCR: labelled by character boxes, misread cells marked
+        for attempt in range(RENDER_ATTEMPTS):
+            try:
+                text, spans = spec.labelled(layout, report, seed if attempt == 0 else seed * 7919 + attempt)
+                check_round_trip(text, spans, report, skip_misread=True)
+                break
+            except (probe.ProbeError, LabelError):
+                if attempt == RENDER_ATTEMPTS - 1:
+                    raise
+        return Generated(report.doc_id, text, spans, report, style)
     for attempt in range(RENDER_ATTEMPTS):
         # A probe variant can lay out differently from the real text (a "/" is narrower than
         # the digit probing it, so a PDF line may break elsewhere): render again with other
@@ -63,7 +73,8 @@ def generate(seed: int, style: str, doc_id: str | None = None) -> Generated:
 
 
 def _render_and_label(spec, layout, report, seed: int) -> tuple[str, list[dict]]:
-    texts = spec.render(probe.variants(layout, spec.wide_null), seed)
+    variants = probe.variants(layout, spec.wide_null)
+    texts = spec.render(variants, seed, report) if spec.with_report else spec.render(variants, seed)
     texts = mangle.apply(spec.mangles, texts, seed)
     owner = probe.decode(texts[0], texts[1:])
     spans = owners_to_spans(texts[0], owner, layout.items, item_texts(layout))

@@ -175,12 +175,53 @@ def _cell_rpr():
         'w:eastAsia="宋体" w:cs="宋体"/><w:kern w:val="0"/><w:sz w:val="20"/><w:szCs w:val="20"/></w:rPr>')
 
 
-def fill_template(report: Report, rng: np.random.Generator, out: Path) -> None:
-    """Write ``report`` into a copy of the 2021 Word template at ``out`` (.docx)."""
+def layout_cell_texts(layout) -> dict[str, str]:
+    """The printed text of every figure cell of ``layout`` that has a figure, by cell key (a probe
+    variant's layout gives its code digits)."""
+    out = {}
+    for table in layout.tables():
+        for row in table.rows:
+            for cell in row:
+                for seg in cell.segments:
+                    if seg.item is not None and layout.items[seg.item].kind == "cell":
+                        out[layout.items[seg.item].key] = cell.text
+    return out
+
+
+def _page_footer(document, fmt: str) -> None:
+    """A centred page-number footer ("— {n} —") on every section: a PAGE field."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import parse_xml
+
+    before, after = fmt.split("{n}")
+    for section in document.sections:
+        footer = section.footer
+        footer.is_linked_to_previous = False
+        p = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+        for r in list(p._p.findall(_W + "r")):
+            p._p.remove(r)
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if before:
+            p.add_run(before)
+        p._p.append(parse_xml(f'<w:fldSimple xmlns:w="{_W[1:-1]}" w:instr=" PAGE "><w:r><w:t>1</w:t></w:r>'
+                              '</w:fldSimple>'))
+        if after:
+            p.add_run(after)
+
+
+def fill_template(report: Report, rng: np.random.Generator, out: Path, layout=None,
+                  footer: str | None = None, title_break: bool = False) -> None:
+    """Write ``report`` into a copy of the 2021 Word template at ``out`` (.docx).
+
+    ``layout``: print this layout of the report instead (a probe variant: same text with code
+    digits and hanzi, see probe.py); ``footer``: page numbers like "— {n} —" in the footer;
+    ``title_break``: the title on two lines, the agency on the first."""
     import docx
 
     assert fits_template(report), (report.template, report.other_form)
-    layout = report_to_layout(report, np.random.default_rng([report.seed, 1]))
+    if layout is None:
+        layout = report_to_layout(report, np.random.default_rng([report.seed, 1]))
+    cell_texts = layout_cell_texts(layout)
     document = docx.Document(str(TEMPLATE_2021))
     paras = document.paragraphs
     # the prose of the layout, by where it stands: before 表二 (intro, 一、总体情况 and its
@@ -194,6 +235,20 @@ def fill_template(report: Report, rng: np.random.Generator, out: Path) -> None:
     five, six, sig = post[1], post[3], post[4:]
 
     _set_text(paras[1], layout.title.text)
+    if title_break:  # the agency on a line of its own: "某某局\n2024年度政府信息公开工作年度报告"
+        segs = layout.title.segments
+        cut = next((i + 1 for i, sg in enumerate(segs)
+                    if sg.item is not None and layout.items[sg.item].kind == "agency"), 0)
+        head, tail = "".join(sg.text for sg in segs[:cut]), "".join(sg.text for sg in segs[cut:]).strip()
+        if head and tail:
+            from docx.oxml import OxmlElement
+
+            _set_text(paras[1], head)
+            run = paras[1]._p.findall(_W + "r")[-1]
+            run.append(OxmlElement("w:br"))
+            t = OxmlElement("w:t")
+            t.text = tail
+            run.append(t)
     body_rpr = paras[4].runs[0]._r.find(_W + "rPr") if paras[4].runs else None
     _set_text(paras[2], intro, body_rpr)  # the empty paragraph above 一、总体情况
     anchor = paras[4]._p  # （文字描述） of 一、总体情况
@@ -226,10 +281,12 @@ def fill_template(report: Report, rng: np.random.Generator, out: Path) -> None:
                 ps = tc.findall(_W + "p")
                 for extra in ps[1:]:
                     tc.remove(extra)
-                _set_text(ps[0], report.printed[key].text, rpr)
+                _set_text(ps[0], cell_texts.get(key, report.printed[key].text), rpr)
                 if centre:
                     DocxParagraph(ps[0], None).alignment = WD_ALIGN_PARAGRAPH.CENTER
         _set_widths(table, [int(w * scale) for w in _GRID[ti]])
+    if footer:
+        _page_footer(document, footer)
     document.save(str(out))
 
 

@@ -21,6 +21,11 @@ class Style:
     mangles: tuple[str, ...] = ()
     ocr_noise: bool = False
     wide_null: bool = False  # PDF fonts draw "—" 1 em wide, like a hanzi (see probe.py)
+    profile: str | None = None  # content.sample_report profile: which reports the style can print
+    with_report: bool = False  # render(layouts, seed, report): the renderer needs the report too
+    # labelled(layout, report, seed) -> (text, spans): a style that labels its own output (real
+    # OCR with per-character cell boxes) instead of probing its text; render is then unused
+    labelled: Callable | None = None
 
 
 def _rng(seed: int, salt: int) -> np.random.Generator:
@@ -74,6 +79,36 @@ STYLES: dict[str, Style] = {
     "pdftotext_ocrnoise": Style(_pdf("pdftotext"), ("page_breaks",), ocr_noise=True, wide_null=True),
     "tabs_ocrnoise": Style(_text_layout("tabs"), ("spaced_chars",), ocr_noise=True),
 }
+
+
+def _forms():
+    """The text forms of real reports (forms.py): official template through LibreOffice and plain
+    pdftotext, Tesseract OCR of its pages, glued scraped HTML text, large 2019-form tables,
+    broken markdown from PDF converters."""
+    from . import forms
+
+    return {
+        "pdftotext_template": Style(forms.pdftotext_template, wide_null=True, profile="template_2021_split",
+                                    with_report=True),
+        "tesseract": Style(None, profile="template_2021_split", labelled=forms.tesseract_labelled),
+        "glued": Style(forms.glued, with_report=True),
+        "template2019_large": Style(forms.template2019_large, profile="large_2019"),
+        "markdown_broken": Style(forms.markdown_broken),
+    }
+
+
+_FORMS = _forms()
+# The shipped model's training mix (dataset.all_styles): kept as it was so its data reproduces.
+TRAINING_MIX = tuple(STYLES)
+_OLDER = list(STYLES)
+STYLES.update({k: _FORMS[k] for k in ("glued", "template2019_large", "markdown_broken")})
+# Text styles that need LibreOffice (and Tesseract) and label only figure cells, the agency and the
+# year (the template prints its own row labels; Tesseract's output is labelled by boxes): in the
+# training mix and the splits (TEXT_STYLES), kept out of STYLES, whose every style labels rows too.
+TEMPLATE_TEXT_STYLES = {k: _FORMS[k] for k in ("pdftotext_template", "tesseract")}
+# Every text style that ``generate`` knows, in the order that gives each its block of split seeds.
+TEXT_STYLES = {**{k: STYLES[k] for k in _OLDER}, **TEMPLATE_TEXT_STYLES,
+               **{k: STYLES[k] for k in STYLES if k not in _OLDER}}
 
 # Styles read from real OCR (ocr.py); generated in the background and cached, not by ``generate``.
 OCR_STYLES = ("ocr_scan", "ocr_searchable")
