@@ -116,3 +116,47 @@ def test_pages_pdf_without_ruled_tables_is_read_as_its_text_stream(tmp_path):
     result = RULES.extract(path)
     assert any("no ruled table" in w for w in result.warnings)
     assert result.pages is None
+
+
+def test_pages_broken_text_layer_is_read_by_ocr(tmp_path):
+    """A scan with a text layer whose glyphs have no Unicode map (private-use code points, as
+    fonts without a ToUnicode table give): the layer is set aside and the page read by OCR."""
+    import random
+    import subprocess
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    from formats import CJK_FONT, report_parts, to_scanned_pdf
+    from relayout import vary_values
+
+    seed = next(s for s in ALL_SEEDS if s.gold["template"] == "2021")
+    gold = vary_values(seed.gold, random.Random(5))
+    before, tables, _ = report_parts(seed.text, gold, tables=("t2",))
+    scan = tmp_path / "scan.pdf"
+    to_scanned_pdf(before.strip().splitlines()[0], tables, scan)
+    subprocess.run(["pdftoppm", "-r", "200", "-gray", "-png", "-singlefile", str(scan), str(tmp_path / "page")],
+                   check=True)
+    if "WQY" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("WQY", str(CJK_FONT), subfontIndex=0))
+    with pdfplumber.open(scan) as pdf:
+        width, height = float(pdf.pages[0].width), float(pdf.pages[0].height)
+    path = tmp_path / "broken.pdf"
+    page = canvas.Canvas(str(path), pagesize=(width, height))
+    page.drawImage(str(tmp_path / "page.png"), 0, 0, width, height)
+    layer = page.beginText(20, height - 40)
+    layer.setTextRenderMode(3)  # invisible, as OCR layers and broken exports are
+    layer.setFont("WQY", 10)
+    for i in range(12):
+        layer.textLine("".join(chr(0xE000 + (i * 37 + j) % 500) for j in range(30)))
+    page.drawText(layer)
+    page.save()
+    document = read_document(path)
+    assert document.read_as == "pdf:ocr"
+    assert any("no Unicode mapping" in note and "read by OCR" in note for note in document.notes)
+    result = RULES.extract(path)
+    assert [p.read for p in result.pages] == ["ocr"]
+    t2 = {k: v for k, v in gold["cells"].items() if k.startswith("t2.")}
+    got = result.values()
+    assert {k: (v, got[k]) for k, v in t2.items() if not values_equal(v, got[k])} == {}
