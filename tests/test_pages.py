@@ -160,3 +160,16 @@ def test_pages_broken_text_layer_is_read_by_ocr(tmp_path):
     t2 = {k: v for k, v in gold["cells"].items() if k.startswith("t2.")}
     got = result.values()
     assert {k: (v, got[k]) for k, v in t2.items() if not values_equal(v, got[k])} == {}
+
+
+def test_pages_row_broken_over_a_page_is_joined_back():
+    """Word breaks a tall row over the page: "8016" above the break, "4" and the label's end below."""
+    first = _table(1, [((0, 0, 50, 20), "（六）其他处理"), ((50, 0, 100, 20), "1.申请人逾期"), ((100, 0, 200, 20), "8016")])
+    rest = _table(2, [((0, 0, 50, 40), ""), ((50, 0, 100, 20), "未补正"), ((100, 0, 200, 20), "4"),
+                      ((50, 20, 100, 40), "2.其他"), ((100, 20, 200, 40), "7")])
+    joined = join(first, rest)
+    assert [[c.text for c in row] for row in joined.rows()] == [["（六）其他处理", "1.申请人逾期未补正", "80164"],
+                                                                  ["", "2.其他", "7"]]
+    # a row of its own, numbered, is not joined
+    numbered = _table(2, [((0, 0, 50, 20), ""), ((50, 0, 100, 20), "2.其他"), ((100, 0, 200, 20), "4")])
+    assert [c.text for c in join(first, numbered).rows()[1]] == ["", "2.其他", "4"]

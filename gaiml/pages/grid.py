@@ -9,6 +9,7 @@ own edges.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
@@ -105,9 +106,29 @@ def continues(previous: DrawnTable, table: DrawnTable, tolerance: float = 2 * ED
     return all(abs(edges[_nearest(edges, x)] - x) <= tolerance for x in table.col_edges)
 
 
+# A row label of an enumerated table starts with its number: 一、 （三） 2. — the rest of a row
+# broken over a page starts with none.
+_ENUMERATED = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+\s*[.．、])")
+
+
+def join_lines(lines: list[str]) -> str:
+    """A wrapped cell's lines as one: Chinese and figures wrap without a space (a narrow cell
+    breaks "2259" into "225" and "9"), Latin words with one."""
+    out = ""
+    for line in (" ".join(line.split()) for line in lines):
+        if not line:
+            continue
+        if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
+            out += " "
+        out += line
+    return out
+
+
 def join(previous: DrawnTable, table: DrawnTable) -> DrawnTable:
     """``previous`` with ``table``'s rows appended, on ``previous``'s columns. Leading rows that
-    repeat ``previous``'s header (same texts in the same columns) are left out."""
+    repeat ``previous``'s header (same texts in the same columns) are left out, and a first row
+    that is the rest of ``previous``'s last row, broken over the page (Word and LibreOffice break
+    a tall row: "8016" stays on one page, "4" goes to the next), is joined back into it."""
     edges = previous.col_edges
     rows = table.rows()
 
@@ -124,10 +145,36 @@ def join(previous: DrawnTable, table: DrawnTable) -> DrawnTable:
            and texts(rows[repeated]) == texts(first_rows[repeated], lambda c: (c.col, c.colspan))):
         repeated += 1
     cells = list(previous.cells)
+    broken = repeated < len(rows) and _rest_of_row(previous, rows[repeated])
+    first = repeated + broken  # the table's first row that starts a row of its own
     for cell in table.cells:
         if cell.row < repeated:
             continue
         col, colspan = placed(cell)
-        cells.append(TableCell(previous.n_rows + cell.row - repeated, col, cell.rowspan, colspan, cell.box,
-                               cell.page, cell.text))
-    return DrawnTable(previous.page, previous.n_rows + table.n_rows - repeated, previous.n_cols, cells, edges)
+        row, rowspan, text = cell.row, cell.rowspan, cell.text
+        if row < first:  # the rest of the broken row: its text joins the cell above
+            above = _cell_at(previous, previous.n_rows - 1, col)
+            if above is not None:
+                above.text = join_lines([above.text, text])
+            if rowspan == 1:
+                continue
+            row, rowspan, text = first, rowspan - 1, ""  # a merged cell running on below it
+        cells.append(TableCell(previous.n_rows + row - first, col, rowspan, colspan, cell.box, cell.page, text))
+    n_rows = previous.n_rows + table.n_rows - first
+    return DrawnTable(previous.page, n_rows, previous.n_cols, cells, edges)
+
+
+def _rest_of_row(previous: DrawnTable, first_row: list[TableCell]) -> bool:
+    """A carried-over table's first row is the rest of the row before the page break when the
+    table numbers its rows (the last row's label starts 1. （三） 二、) and this row starts with
+    no number."""
+    last = [c for c in previous.cells if c.row <= previous.n_rows - 1 < c.row + c.rowspan]
+    numbered = any(_ENUMERATED.match(c.text) for c in last if c.row == previous.n_rows - 1)
+    return numbered and not any(_ENUMERATED.match(c.text) for c in first_row)
+
+
+def _cell_at(table: DrawnTable, row: int, col: int) -> TableCell | None:
+    for cell in table.cells:
+        if cell.row <= row < cell.row + cell.rowspan and cell.col <= col < cell.col + cell.colspan:
+            return cell
+    return None

@@ -360,7 +360,9 @@ def _join(parts: list[str]) -> str:
 def read_scan_page(image, page: int, dpi: int = DEFAULT_DPI) -> PageContent:
     """The tables and text of one scanned page (``image``: grayscale array or PIL image)."""
     gray = _gray(image)
-    turned = _orientation(gray, dpi)
+    turned = _orientation_by_cells(gray, dpi)
+    if turned is None:  # no ruled table: the page's text lines tell
+        turned = _orientation(gray, dpi)
     gray = _turn(gray, turned)
     skew = _skew(gray, dpi)
     gray = _rotate(gray, skew)
@@ -462,6 +464,49 @@ def read_scan_page(image, page: int, dpi: int = DEFAULT_DPI) -> PageContent:
             merged.append(block)
     info = PageInfo(page, width * to_pt, height * to_pt, "ocr", tables=len(tables), turned=turned, skew=skew)
     return PageContent(info, merged)
+
+
+def _orientation_by_cells(gray: np.ndarray, dpi: int, sample: int = 24) -> int | None:
+    """Degrees to turn the page clockwise so that its tables stand upright, judged by their
+    cells (None when the page has no ruled table). A cell's text is one short line (a figure, a
+    label): its ink runs along the text, so flat ink says 0 or 180 degrees and tall ink 90 or 270;
+    the longest of those lines recognised both ways round say which."""
+    pt = dpi / 72
+    grid = _grid(_ink(gray, dpi, clearance=2.5), dpi)
+    tables = _tables(grid, dpi)
+    if not tables:
+        return None
+    text_ink = cv2.subtract(_ink(gray, dpi), grid)
+    flat, tall = [], []
+    for table in tables:
+        for x0, y0, x1, y1 in table.cells:
+            if x1 - x0 < 5 or y1 - y0 < 5:
+                continue
+            points = cv2.findNonZero(text_ink[y0 + 1:y1 - 1, x0 + 1:x1 - 1])
+            if points is None or len(points) < 4 * pt:
+                continue
+            bx, by, bw, bh = cv2.boundingRect(points)
+            crop = gray[y0 + 1 + by:y0 + 1 + by + bh, x0 + 1 + bx:x0 + 1 + bx + bw]
+            if bw >= 2.5 * bh:
+                flat.append(crop)
+            elif bh >= 2.5 * bw:
+                tall.append(crop)
+    if not flat and not tall:
+        return None
+    sideways = len(tall) > len(flat)
+    lines = sorted(tall if sideways else flat, key=lambda c: max(c.shape), reverse=True)[:sample]
+    first, second = (90, 270) if sideways else (0, 180)
+    margin = max(2, int(0.8 * pt))
+    results = _recognise([_pad(_turn(c, first), margin) for c in lines]
+                         + [_pad(_turn(c, second), margin) for c in lines])
+
+    def score(part):
+        return sum(s * len(t.strip()) ** 0.5 for t, s in part)
+
+    one, other = score(results[:len(lines)]), score(results[len(lines):])
+    if sideways:
+        return first if one >= other else second
+    return second if other > 1.2 * one else first  # upside down only when it reads clearly better
 
 
 def _text_segments(mask: np.ndarray, dpi: int) -> tuple[list[tuple[int, int, int, int]], float]:
