@@ -7,11 +7,15 @@ finished, and ``resume`` skips every source already in the output file.
 
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import multiprocessing
 import os
+import signal
+import stat
 import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -23,6 +27,7 @@ from typing import IO, Iterable
 from .errors import GaimlError
 from .pipeline import ExtractSettings, Pipeline
 from .readers import SUFFIXES, read_document
+from .text import LIMITS, TimeLimit, limit, set_deadline
 from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, SOURCE_INCONSISTENT, VERIFIED
 
 FAILED = "failed"
@@ -31,22 +36,83 @@ MAX_CRASHES = 2
 _GLOB_CHARS = set("*?[")
 
 
+class OutputError(GaimlError):
+    """The output file cannot be opened, locked or written (a missing folder, read-only, a folder,
+    a disk full, another run writing it): the run stops; ``gaiml extract`` exits with code 4."""
+
+
 def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
     """Files as given, folders searched recursively for readable reports, globs expanded;
-    each file once, in the order found (folders and globs sorted)."""
+    each file once, in the order found (folders and globs sorted). Entries that cannot be read
+    (an unreadable folder, a dangling or looping link, a FIFO) are listed too: reading them fails
+    with the reason (``collect_inputs`` gives the reasons found while searching)."""
+    return collect_inputs(inputs)[0]
+
+
+def collect_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], dict[str, str]]:
+    """``collect_paths`` plus the problems met while searching folders, by source key: a folder
+    that cannot be read, a link loop. Nothing is skipped silently: every entry with a report's
+    suffix is listed (a dangling link, a FIFO or a device fails when read, naming why), and links
+    to folders are followed (each real folder once)."""
     found: dict[str, Path] = {}
+    problems: dict[str, str] = {}
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            matches = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-        elif not path.exists() and _GLOB_CHARS & set(str(item)):
-            matches = sorted(Path(p) for p in glob.glob(str(item), recursive=True) if Path(p).is_file())
+            matches = _walk(path, problems)
+        elif not os.path.lexists(path) and _GLOB_CHARS & set(str(item)):
+            matches = sorted(Path(p) for p in glob.glob(str(item), recursive=True) if not Path(p).is_dir())
             matches = matches or [path]  # a glob matching nothing is reported like a missing file
         else:
             matches = [path]
         for match in matches:
             found.setdefault(source_key(match), match)
-    return list(found.values())
+    return list(found.values()), problems
+
+
+def _walk(root: Path, problems: dict[str, str]) -> list[Path]:
+    """Report files under ``root``, sorted, links followed; unreadable folders and loops recorded."""
+    matches: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+
+    def visit(folder: Path) -> None:
+        try:
+            info = os.stat(folder)
+            key = (info.st_dev, info.st_ino)
+            if key in seen:
+                return  # a link back to a folder already searched: each real folder once
+            seen.add(key)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems[source_key(folder)] = (f"{display(folder)}: folder cannot be read ({exc.strerror}); "
+                                            "its reports were not extracted")
+            matches.append(folder)
+            return
+        subfolders = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subfolders.append(path)
+            elif path.suffix.lower() in SUFFIXES:
+                matches.append(path)  # a dangling link, a FIFO, a device: read_document says why
+        for sub in subfolders:
+            visit(sub)
+
+    visit(root)
+    files = sorted(p for p in matches if source_key(p) not in problems)
+    return files + [p for p in matches if source_key(p) in problems]
+
+
+def display(path: str | Path) -> str:
+    """A path as text that JSON and any terminal take: bytes of a file name that are not UTF-8 (GBK
+    names from a Windows zip) are written as ``\\xNN`` escapes. The same file always gives the
+    same text, so resuming finds it."""
+    raw = os.fsencode(os.fspath(path))
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def assign_ids(paths: Iterable[Path], taken: Iterable[str] = ()) -> dict[str, str]:
@@ -57,7 +123,7 @@ def assign_ids(paths: Iterable[Path], taken: Iterable[str] = ()) -> dict[str, st
     used = set(taken)
     ids = {}
     for path in paths:
-        stem = Path(path).stem
+        stem = display(Path(path).stem)
         doc_id, n = stem, 1
         while doc_id in used:
             n += 1
@@ -68,8 +134,9 @@ def assign_ids(paths: Iterable[Path], taken: Iterable[str] = ()) -> dict[str, st
 
 
 def source_key(source: str | Path) -> str:
-    """The identity of a document across runs: its absolute path (``resume`` compares these)."""
-    return os.path.abspath(source)
+    """The identity of a document across runs: its absolute path (``resume`` compares these), as
+    ``display`` writes it."""
+    return display(os.path.abspath(source))
 
 
 @dataclass(frozen=True)
@@ -81,7 +148,7 @@ class Outcome:
     error: str | None = None
 
     @classmethod
-    def of(cls, line: dict) -> Outcome:
+    def of(cls, line: dict) -> Outcome:  # noqa: D102
         return cls(line.get("source") or line.get("doc_id", "?"), document_status(line), line.get("error"))
 
 
@@ -171,25 +238,29 @@ def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = Extrac
     >>> summary.failed  # doctest: +SKIP
     0
     """
-    files = collect_paths(paths)
+    files, problems = collect_inputs(paths)
     summary = Summary()
-    done = load_done(Path(out)) if resume and _is_path(out) else {}
     if resume and not _is_path(out):
         raise ValueError("resume needs an output file")
-    ids = assign_ids([p for p in files if source_key(p) not in done],
-                     taken=[line.get("doc_id") for line in done.values()])
-    todo = []
-    for path in files:
-        line = done.get(source_key(path))
-        if line is None:
-            todo.append(path)
-        else:
-            summary.add(line)
-            summary.resumed += 1
-            summary.resumed_failed += "error" in line
     started = time.perf_counter()
+    # Opened and locked before anything is read or truncated: a second run on the same file stops here.
     stream, close = _open_output(out, append=bool(resume))
     try:
+        done = match_done(load_done(Path(out)), files) if resume else {}
+        ids = assign_ids([p for p in files if source_key(p) not in done],
+                         taken=[line.get("doc_id") for line in done.values()])
+        todo = []
+        for path in files:
+            line = done.get(source_key(path))
+            if line is not None:
+                summary.add(line)
+                summary.resumed += 1
+                summary.resumed_failed += "error" in line
+            elif source_key(path) in problems:
+                _write(stream, out, _failure(path, problems[source_key(path)], ids.get(source_key(path)))[0])
+                summary.count(Outcome(display(path), FAILED, problems[source_key(path)]))
+            else:
+                todo.append(path)
         n_workers = min(workers or os.cpu_count() or 1, max(len(todo), 1))
         if progress and todo:
             print(f"loading the {describe_engine(settings)} in {_plural(n_workers, 'worker process')} ...",
@@ -200,8 +271,7 @@ def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = Extrac
             if progress and load_seconds is not None and not loaded:
                 loaded = True
                 bar.write(f"engine loaded in {load_seconds:.1f} s", file=sys.stderr)
-            stream.write(serialised)
-            stream.flush()
+            _write(stream, out, serialised)
             summary.count(outcome)
             if progress and outcome.error:
                 bar.write(f"error: {outcome.error}", file=sys.stderr)
@@ -209,14 +279,29 @@ def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = Extrac
         bar.close()
     finally:
         if close:
-            stream.close()
+            try:
+                stream.close()
+            except OSError as exc:
+                raise OutputError(f"{display(out)}: cannot be written ({exc.strerror or exc})") from exc
     summary.seconds = time.perf_counter() - started
     return summary
 
 
+def _write(stream, out, line: str) -> None:
+    """One line written and flushed; a failure to write (disk full) is an OutputError."""
+    try:
+        stream.write(line)
+        stream.flush()
+    except OSError as exc:
+        where = display(out) if out is not None and _is_path(out) else "standard output"
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise OutputError(f"{where}: cannot be written ({exc.strerror or exc})") from exc
+
+
 def load_done(out: Path) -> dict[str, dict]:
     """Lines already in ``out`` by source key; a last line cut off by a kill is removed from the file."""
-    if not out.exists():
+    if not out.exists() or not out.is_file():
         return {}
     data = out.read_bytes()
     complete = data[: data.rfind(b"\n") + 1]
@@ -224,16 +309,39 @@ def load_done(out: Path) -> dict[str, dict]:
         with out.open("r+b") as f:
             f.truncate(len(complete))
     done = {}
-    for n, raw in enumerate(complete.decode("utf-8").splitlines(), 1):
+    for n, raw in enumerate(complete.decode("utf-8", "replace").splitlines(), 1):
         if not raw.strip():
             continue
         try:
             line = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise GaimlError(f"{out}: line {n} is not JSON ({exc.msg}); cannot resume from it") from exc
-        if line.get("source"):
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise GaimlError(f"{out}: line {n} is not JSON ({getattr(exc, 'msg', exc)}); cannot resume from it") from exc
+        if isinstance(line, dict) and isinstance(line.get("source"), str) and line["source"]:
             done[source_key(line["source"])] = line
     return done
+
+
+def match_done(done: dict[str, dict], files: list[Path]) -> dict[str, dict]:
+    """The done lines by the source key of this run's files. A line whose source was written
+    relative to another working folder (``../reports/a.txt`` from elsewhere) matches the one file
+    of this run whose absolute path ends with that relative path, when exactly one does."""
+    keys = {source_key(p) for p in files}
+    matched = {k: line for k, line in done.items() if k in keys}
+    unmatched = [line for k, line in done.items() if k not in keys and not os.path.isabs(line["source"])]
+    if not unmatched:
+        return matched
+    by_tail: dict[str, list[str]] = {}
+    for key in keys - set(matched):
+        parts = Path(key).parts
+        for n in range(1, len(parts)):
+            by_tail.setdefault("/".join(parts[-n:]), []).append(key)
+    for line in unmatched:
+        parts = [p for p in Path(os.path.normpath(line["source"])).parts if p not in ("..", ".")]
+        candidates = by_tail.get("/".join(parts), []) if parts else []
+        candidates = [k for k in candidates if k not in matched]
+        if len(candidates) == 1:
+            matched[candidates[0]] = line
+    return matched
 
 
 def _is_path(out) -> bool:
@@ -241,11 +349,38 @@ def _is_path(out) -> bool:
 
 
 def _open_output(out, append: bool):
+    """The output stream and whether to close it. A file is opened without truncating, locked
+    (flock: a second run on the same file fails at once), then truncated unless appending."""
     if out is None:
         return sys.stdout, False
     if not _is_path(out):
         return out, False
-    return open(out, "a" if append else "w", encoding="utf-8"), True
+    import fcntl
+
+    name = display(out)
+    path = Path(out)
+    if path.is_dir():
+        raise OutputError(f"{name}: is a folder; -o takes a file name")
+    if not path.parent.is_dir():
+        raise OutputError(f"{name}: its folder {display(path.parent)} does not exist")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot be opened for writing ({exc.strerror})") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"{name}: another gaiml run is writing this file; wait for it or choose "
+                              "another -o") from None
+        except OSError:
+            pass  # a file system without locks: go on unlocked
+        if not append and stat.S_ISREG(os.fstat(fd).st_mode):
+            os.ftruncate(fd, 0)
+        return os.fdopen(fd, "a", encoding="utf-8"), True
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _progress_bar(total: int, show: bool):
@@ -278,10 +413,18 @@ def describe_engine(settings: ExtractSettings) -> str:
     return f"{settings.engine} engine (rules + model {model})"
 
 
-def _start_worker(settings: ExtractSettings) -> None:
+def _start_worker(settings: ExtractSettings, limits: dict[str, str] | None = None,
+                  parent: int | None = None) -> None:
     """Pool initializer: the one Pipeline of this worker process. A failure to load the engine is
-    kept and raised by the first task, so the run stops with the reason instead of a dead pool."""
+    kept and raised by the first task, so the run stops with the reason instead of a dead pool.
+    ``limits``: the GAIML_* limit variables of the parent (the forkserver may predate them);
+    ``parent``: the process id of the run, which this worker does not outlive."""
     global _pipeline, _load_error, _load_seconds
+    for variable, _, _ in LIMITS.values():
+        os.environ.pop(variable, None)
+    os.environ.update(limits or {})
+    if parent is not None:
+        _die_with(parent)
     started = time.perf_counter()
     try:
         _pipeline = Pipeline(settings)
@@ -290,32 +433,89 @@ def _start_worker(settings: ExtractSettings) -> None:
         _load_error = GaimlError(f"engine {settings.engine!r} cannot be loaded: {exc}")
 
 
+def _die_with(parent: int) -> None:
+    """Make this worker end when the run's process ends, even by ``kill -9``: the kernel kills it
+    when its own parent (the forkserver) dies, and a watcher thread ends it when the run's process
+    is gone (checked twice a second)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    ppid = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+            if os.getppid() != ppid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="gaiml-parent-watch", daemon=True).start()
+
+
 def extract_line(path: str, with_text: bool = False, pipeline: Pipeline | None = None,
                  doc_id: str | None = None) -> dict:
     """One file's output line: the result document, or an error line naming the file and the reason.
-    ``doc_id``: the id to give it (default: the file's stem; ``assign_ids`` makes them unique in a run)."""
+    ``doc_id``: the id to give it (default: the file's stem; ``assign_ids`` makes them unique in a run).
+    A report over a limit (README "Limits": characters, pages, bytes, seconds) gets an error line."""
     pipeline = pipeline or _pipeline
     if pipeline is None:
         raise _load_error or GaimlError("no pipeline in this worker process")
-    doc_id = doc_id or Path(path).stem
+    doc_id = doc_id or display(Path(path).stem)
+    source = display(path)
     try:
-        extraction = pipeline.extract_document(read_document(Path(path)), doc_id=doc_id, source=str(path))
+        extraction = pipeline.extract_document(read_document(Path(path)), doc_id=doc_id, source=source)
     except GaimlError as exc:
-        return error_line(path, str(exc), doc_id)
+        return error_line(path, _displayed(str(exc)), doc_id)
+    except RecursionError:
+        return error_line(path, f"{source}: nested too deeply to be read", doc_id)
+    except MemoryError:
+        return error_line(path, f"{source}: out of memory while reading it", doc_id)
     except Exception as exc:  # a bug on one odd file must not stop a run of thousands
-        return error_line(path, f"{path}: internal error ({type(exc).__name__}: {exc})", doc_id)
+        return error_line(path, _displayed(f"{source}: internal error ({type(exc).__name__}: {exc})"), doc_id)
     line = extraction.to_json()
     if with_text:
         line["text"] = extraction.text
     return line
 
 
+def _displayed(message: str) -> str:
+    """A message that JSON in UTF-8 takes: lone surrogates (undecodable file-name bytes) escaped."""
+    return message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") \
+        if any("\ud800" <= ch <= "\udfff" for ch in message) else message
+
+
+def _on_alarm(signum, frame):
+    raise TimeoutError
+
+
 def _extract_task(path: str, with_text: bool, doc_id: str | None = None) -> tuple[str, Outcome, float | None]:
     """In a worker: the JSON line, serialised here (a string crosses processes far cheaper than a
     nested dict, and the parent's one core is left to writing), its outcome, and the seconds the
-    worker took to load its engine (with its first result only, else None)."""
+    worker took to load its engine (with its first result only, else None). A report that takes
+    longer than the seconds limit is stopped (between pages, or by an alarm) with an error line."""
     global _load_seconds
-    line = extract_line(path, with_text, doc_id=doc_id)
+    seconds = limit("seconds")
+    set_deadline(seconds)
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds + 5)  # the cooperative checks come first
+    try:
+        line = extract_line(path, with_text, doc_id=doc_id)
+    except TimeoutError:
+        line = error_line(path, f"{display(path)}: extraction took more than {seconds} s; stopped "
+                                f"(raise the limit with GAIML_TIMEOUT=N or --limit seconds=N)", doc_id)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        set_deadline(None)
     load_seconds, _load_seconds = _load_seconds, None
     return json.dumps(line, ensure_ascii=False) + "\n", Outcome.of(line), load_seconds
 
@@ -326,7 +526,7 @@ def _failure(path: Path, reason: str, doc_id: str | None = None) -> tuple[str, O
 
 
 def error_line(path: str | Path, reason: str, doc_id: str | None = None) -> dict:
-    return {"doc_id": doc_id or Path(path).stem, "source": str(path), "error": reason}
+    return {"doc_id": doc_id or display(Path(path).stem), "source": display(path), "error": _displayed(reason)}
 
 
 def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: bool,
@@ -339,8 +539,9 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
     context = multiprocessing.get_context("forkserver")
     while todo:
         broken = []
+        limits = {v: os.environ[v] for v, _, _ in LIMITS.values() if v in os.environ}
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context, initializer=_start_worker,
-                                 initargs=(settings,)) as pool:
+                                 initargs=(settings, limits, os.getpid())) as pool:
             futures = {pool.submit(_extract_task, str(path), with_text, ids.get(source_key(path))): path
                        for path in todo}
             try:
@@ -357,6 +558,6 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
         crashes.update(broken)
         for path in broken:
             if crashes[path] >= MAX_CRASHES:
-                yield _failure(path, f"{path}: the worker process died while reading it (crash or out of memory)",
+                yield _failure(path, f"{display(path)}: the worker process died while reading it (crash or out of memory)",
                                ids.get(source_key(path)))
         todo = [p for p in broken if crashes[p] < MAX_CRASHES]

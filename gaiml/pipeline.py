@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from .errors import InputError
 from .rules import RuleExtractor
 from .readers import ReadDocument, read_document
 from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, SOURCE_INCONSISTENT, VERIFIED
+from .text import CompactText, LimitError, canonical_label, check_deadline, check_text_size, fold, limit
 from .unchecked import hold_for_review, read_by_ocr
 from .validate import check_relations
 
@@ -53,6 +55,16 @@ ENGINES = {
 }
 # Fewer row labels than this found with figures: the text is not one of these reports.
 MIN_ROWS_FOUND = 4
+# A text is such a report when the rows of 表三 (依申请公开: the table only these reports print) are
+# found, or its title or a table heading of the template says so; otherwise a report on something
+# else (法治政府建设, a statistics table) whose rows share labels with 表二 and 表四 would give cells.
+MIN_T3_ROWS = 3
+REPORT_MARKERS = tuple(canonical_label(m) for m in (
+    "政府信息公开工作年度报告", "政务公开工作年度报告", "信息公开年度报告", "信息公开工作报告",
+    "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "政府信息公开行政复议、行政诉讼情况",
+    "本年新收政府信息公开申请数量"))
+# A run of digits (thousands separators allowed) longer than the digits limit is no count or amount.
+_DIGIT_RUN = re.compile(r"\d(?:[,，]?\d)+")
 
 
 class Pipeline:
@@ -81,12 +93,22 @@ class Pipeline:
                          ocr: bool | None = None) -> Extraction:
         """Extract a report as ``read_document`` gives it; a PDF's cells also get their page and box."""
         text, encoding = document.text, document.read_as
+        name = source or doc_id
         if not text.strip():
-            raise InputError(source or doc_id, "empty text")
-        reading = self.engine.extract(text)
+            raise InputError(name, "empty text")
+        check_text_size(text, name)
+        _check_figures(text, name)
+        check_deadline(name)
+        try:
+            reading = self.engine.extract(text)
+        except OverflowError as exc:  # a figure beyond any float: the digits guard missed its form
+            raise LimitError(name, "a figure too large to be a count or an amount", "digits") from exc
+        check_deadline(name)
         if reading.found_rows < MIN_ROWS_FOUND:
-            raise InputError(source or doc_id, "not a government information-disclosure annual report: "
-                                               f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
+            raise InputError(name, "not a government information-disclosure annual report: "
+                                   f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
+        _check_is_disclosure_report(text, reading, name)
+        _check_values(reading.cells, name)
         cells = reading.cells
         values = {k: c.value for k, c in cells.items()}
         validation = check_relations(values, reading.template.value, reading.other_form.value)
@@ -123,6 +145,38 @@ class Pipeline:
             repairs=reading.repairs,
             pages=document.layout.pages if document.layout is not None else None,
         )
+
+
+def _check_figures(text: str, source: str) -> None:
+    """LimitError for a run of digits longer than the digits limit: no count or amount is that long,
+    and such a number overflows every float the arithmetic takes."""
+    most = limit("digits")
+    for m in _DIGIT_RUN.finditer(fold(text)):
+        digits = sum(ch.isdigit() for ch in m.group())
+        if digits > most:
+            raise LimitError(source, f"a figure of {digits:,} digits at offset {m.start()}", "digits")
+
+
+def _check_values(cells: dict, source: str) -> None:
+    """LimitError for a value read with more digits than the limit (digits joined across spaces)."""
+    bound = 10 ** limit("digits")
+    for key, cell in cells.items():
+        if isinstance(cell.value, (int, float)) and abs(cell.value) >= bound:
+            raise LimitError(source, f"{key}: a figure of {len(str(int(abs(cell.value)))):,} digits", "digits")
+
+
+def _check_is_disclosure_report(text: str, reading, source: str) -> None:
+    """InputError when the text is not a 政府信息公开工作年度报告: too few rows of 表三 and no title or
+    table heading of one."""
+    t3_rows = {key.rsplit(".", 1)[0] for key, cell in reading.cells.items()
+               if key.startswith("t3.") and cell.start is not None and cell.value is not None}
+    if len(t3_rows) >= MIN_T3_ROWS:
+        return
+    compact = CompactText.of(fold(text)).chars
+    if any(marker in compact for marker in REPORT_MARKERS):
+        return
+    raise InputError(source, "not a government information-disclosure annual report (政府信息公开工作年度报告): "
+                             f"{len(t3_rows)} rows of 表三 and no title or table heading of one")
 
 
 def _place_cells(cells: dict, layout) -> None:

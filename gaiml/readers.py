@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .errors import InputError
 from .pages import PageContent, Rendered, render_pages
-from .text import decode_report, read_report
+from .text import (LimitError, check_deadline, check_text_size, decode_report_notes, limit, read_file_bytes,
+                   read_report_notes)
 
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
@@ -55,26 +56,27 @@ def read_document(path: str | Path) -> ReadDocument:
     if suffix not in SUFFIXES:
         raise InputError(str(path), f"unsupported file type {suffix or '(none)'!r}; gaiml reads {', '.join(SUFFIXES)}")
     if suffix in TEXT_SUFFIXES:
-        return ReadDocument(*read_report(path))
-    data = _read_bytes(path)
+        text, encoding, notes = read_report_notes(path)
+        return ReadDocument(text, encoding, notes=notes)
+    if suffix in HTML_SUFFIXES:
+        data = read_file_bytes(path, min(limit("file_bytes"), limit("markup_bytes")),
+                               "markup_bytes" if limit("markup_bytes") < limit("file_bytes") else "file_bytes")
+    else:
+        data = read_file_bytes(path)  # refuses FIFOs, devices, dangling links and files over the limit
     if not data.strip():
         raise InputError(str(path), "empty file")
     if suffix in HTML_SUFFIXES:
-        return ReadDocument(*read_html(data, str(path)))
-    if suffix == ".pdf":
-        return read_pdf(path)
-    return ReadDocument(*read_docx(path))
+        document = ReadDocument(*read_html(data, str(path)))
+    elif suffix == ".pdf":
+        document = read_pdf(path)
+    else:
+        document = ReadDocument(*read_docx(path))
+    check_text_size(document.text, str(path))
+    return document
 
 
 def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise InputError(str(path), "no such file")
-    if path.is_dir():
-        raise InputError(str(path), "is a folder, not a report file")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot be read ({exc.strerror})") from exc
+    return read_file_bytes(path)
 
 
 # ------------------------------------------------------------------ HTML
@@ -113,7 +115,8 @@ def _decode_html(data: bytes, source: str) -> tuple[str, str]:
             return data.decode(name), name
         except (LookupError, UnicodeDecodeError):
             pass  # a wrong declaration is common: sniff instead
-    return decode_report(data, source)
+    text, encoding, _ = decode_report_notes(data, source)
+    return text, encoding
 
 
 def _cell_text(cell) -> str:
@@ -142,7 +145,11 @@ def read_pdf(path: Path) -> ReadDocument:
     to_ocr: list[int] = []
     with _open_pdf(path) as pdf:
         n_pages = len(pdf.pages)
+        if n_pages > limit("pages"):
+            raise LimitError(str(path), f"PDF of {n_pages:,} pages", "pages")
         for page in pdf.pages:
+            check_deadline(str(path))
+            _check_page_size(page, str(path))
             try:
                 problem = text_layer_problem(page)
                 if problem is None:
@@ -157,8 +164,12 @@ def read_pdf(path: Path) -> ReadDocument:
     if to_ocr:
         from .pages.scan import read_scanned_pdf
 
-        for content in read_scanned_pdf(path, to_ocr):
-            pages[content.info.page] = content
+        if len(to_ocr) > limit("ocr_pages"):
+            raise LimitError(str(path), f"{len(to_ocr)} pages to read by OCR", "ocr_pages")
+        for number in to_ocr:  # a page at a time, so a time limit stops between pages
+            check_deadline(str(path))
+            for content in read_scanned_pdf(path, [number]):
+                pages[content.info.page] = content
     ordered = [pages[n] for n in sorted(pages)]
     if not any(p.info.tables for p in ordered):
         if not to_ocr:
@@ -170,6 +181,18 @@ def read_pdf(path: Path) -> ReadDocument:
         raise InputError(str(path), "scanned PDF: OCR found no text" if len(to_ocr) == n_pages else "PDF without text")
     read_as = "pdf:ocr" if len(to_ocr) == n_pages else "pdf:grid+ocr" if to_ocr else "pdf:grid"
     return ReadDocument(layout.text, read_as, layout, notes)
+
+
+def _check_page_size(page, source: str) -> None:
+    """LimitError for a page drawn with more objects than the page_objects limit (the table finder's
+    work grows with them)."""
+    try:
+        objects = page.objects
+    except Exception:  # a damaged page: reading it fails later, and it goes to OCR
+        return
+    n = sum(len(objects.get(kind, ())) for kind in ("char", "line", "rect", "curve"))
+    if n > limit("page_objects"):
+        raise LimitError(source, f"page {page.page_number} draws {n:,} objects", "page_objects")
 
 
 def _open_pdf(path: Path):
@@ -192,6 +215,24 @@ def _open_pdf(path: Path):
 
 # ------------------------------------------------------------------ DOCX
 
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a DOCX whose parts unpack to more than the markup_bytes limit (a zip bomb) before
+    python-docx unpacks it. zipfile stops reading a part at its declared size, so the sum of the
+    declared sizes bounds what is unpacked."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError(str(path), f"broken DOCX ({type(exc).__name__}: {exc})") from exc
+    total = sum(info.file_size for info in infos)
+    if total > limit("markup_bytes"):
+        raise LimitError(str(path), f"DOCX unpacking to {total:,} bytes ({len(infos)} parts)", "markup_bytes")
+    if len(infos) > 10_000:
+        raise InputError(str(path), f"broken DOCX ({len(infos):,} parts in one package)")
+
+
 def read_docx(path: Path) -> tuple[str, str]:
     """A Word file's paragraphs and tables in document order; a table row per line, cells by tab."""
     import docx
@@ -199,6 +240,7 @@ def read_docx(path: Path) -> tuple[str, str]:
     from docx.table import Table, _Cell
     from docx.text.paragraph import Paragraph
 
+    _check_unpacked_size(path)
     try:
         document = docx.Document(str(path))
     except PackageNotFoundError as exc:

@@ -8,6 +8,10 @@ original; the compact view used for label matching keeps an explicit map back.
 from __future__ import annotations
 
 import codecs
+import os
+import stat
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,57 +27,234 @@ _BOMS = (
 )
 
 
-def read_report(path: str | Path) -> tuple[str, str]:
-    """Read a report text file: (text, encoding name). Raises InputError naming the file."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(str(path), "no such file")
-    if path.is_dir():
-        raise InputError(str(path), "is a folder, not a report file")
+# ------------------------------------------------------------------ limits
+#
+# Every cost of reading and extracting a report is bounded by these limits (README "Limits").
+# Each can be raised: by the environment variable named, or `gaiml extract|serve --limit NAME=N`.
+# Defaults are far above any real report (the longest seen: ~60,000 characters, 40 pages).
+
+LIMITS = {
+    # name: (environment variable, default, what it bounds)
+    "chars": ("GAIML_MAX_CHARS", 500_000, "characters of text in one report"),
+    "file_bytes": ("GAIML_MAX_FILE_BYTES", 64 * 1024 * 1024, "bytes of one input file"),
+    "markup_bytes": ("GAIML_MAX_MARKUP_BYTES", 32 * 1024 * 1024,
+                     "bytes of an HTML page, and of a DOCX unpacked (all its parts together)"),
+    "pages": ("GAIML_MAX_PAGES", 300, "pages of one PDF"),
+    "ocr_pages": ("GAIML_MAX_OCR_PAGES", 40, "pages of one PDF read by OCR (scanned pages)"),
+    "page_objects": ("GAIML_MAX_PAGE_OBJECTS", 200_000, "characters, lines and boxes drawn on one PDF page"),
+    "digits": ("GAIML_MAX_DIGITS", 30, "digits of one figure (a count or an amount)"),
+    "seconds": ("GAIML_TIMEOUT", 600, "seconds of extraction for one report (gaiml extract; serve: --timeout)"),
+}
+
+
+class LimitError(InputError):
+    """A report over one of the limits above: the message names the limit and how to raise it."""
+
+    def __init__(self, source: str, problem: str, name: str):
+        self.limit = name
+        super().__init__(source, f"{problem}; over the limit of {limit(name):,} {LIMITS[name][2]} "
+                                 f"(raise it with {LIMITS[name][0]}=N or --limit {name}=N)")
+
+
+def limit(name: str) -> int:
+    """The limit in force: its environment variable when set to a positive integer, else the default."""
+    variable, default, _ = LIMITS[name]
+    raw = os.environ.get(variable, "").strip().replace("_", "").replace(",", "")
     try:
-        data = path.read_bytes()
+        value = int(raw)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def parse_limit(item: str) -> tuple[str, str]:
+    """``chars=1000000`` -> (environment variable, value); ValueError naming the known limits."""
+    name, sep, value = item.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or name not in LIMITS:
+        raise ValueError(f"expected NAME=N with NAME one of {', '.join(LIMITS)}; got {item!r}")
+    number = value.strip().replace("_", "").replace(",", "")
+    if not number.isdigit() or int(number) < 1:
+        raise ValueError(f"{name}: expected a positive whole number, got {value!r}")
+    return LIMITS[name][0], number
+
+
+def read_file_bytes(path: str | Path, max_bytes: int | None = None, limit_name: str = "file_bytes") -> bytes:
+    """A regular file's bytes, at most ``max_bytes`` (default: the file_bytes limit). A FIFO, a device
+    (a link to /dev/zero), a socket, a dangling or looping link is refused without reading it, and a
+    file over the limit without reading more than the limit allows."""
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise InputError(str(path), "dangling symbolic link (its target does not exist)") from None
+        raise InputError(str(path), "no such file") from None
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            raise InputError(str(path), "symbolic link loop") from None
+        raise InputError(str(path), f"cannot be read ({exc.strerror})") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(str(path), "is a folder, not a report file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(str(path), f"not a regular file ({_file_kind(info.st_mode)}): not read")
+    cap = limit("file_bytes") if max_bytes is None else max_bytes
+    if info.st_size > cap:
+        raise LimitError(str(path), f"file of {info.st_size:,} bytes", limit_name)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(cap + 1)
     except OSError as exc:
         raise InputError(str(path), f"cannot be read ({exc.strerror})") from exc
-    return decode_report(data, str(path))
+    if len(data) > cap:  # grew while read
+        raise LimitError(str(path), "file larger than its size said", limit_name)
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def check_text_size(text: str, source: str) -> None:
+    """LimitError when ``text`` is over the chars limit."""
+    if len(text) > limit("chars"):
+        raise LimitError(source, f"text of {len(text):,} characters", "chars")
+
+
+_budget = threading.local()
+
+
+class TimeLimit(LimitError):
+    """Extraction stopped: it ran past its time limit, or the client that asked for it went away."""
+
+
+def set_deadline(seconds: float | None, cancelled: threading.Event | None = None) -> None:
+    """Bound the work of this thread: ``check_deadline`` raises once ``seconds`` have passed or
+    ``cancelled`` is set. None: no bound (the default)."""
+    _budget.deadline = None if seconds is None else time.monotonic() + seconds
+    _budget.seconds = seconds
+    _budget.cancelled = cancelled
+
+
+def check_deadline(source: str) -> None:
+    """Raise TimeLimit when this thread's work ran out of time or was cancelled (``set_deadline``);
+    called between pages and between the stages of an extraction."""
+    cancelled = getattr(_budget, "cancelled", None)
+    if cancelled is not None and cancelled.is_set():
+        exc = InputError(source, "cancelled: the client went away")
+        exc.__class__ = TimeLimit
+        exc.limit = "seconds"
+        raise exc
+    deadline = getattr(_budget, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        exc = InputError(source, f"extraction took more than {_budget.seconds:g} s; stopped "
+                                 f"(raise the limit with {LIMITS['seconds'][0]}=N, --limit seconds=N or serve --timeout)")
+        exc.__class__ = TimeLimit
+        exc.limit = "seconds"
+        raise exc
+
+
+def read_report(path: str | Path) -> tuple[str, str]:
+    """Read a report text file: (text, encoding name). Raises InputError naming the file."""
+    text, encoding, _ = read_report_notes(path)
+    return text, encoding
+
+
+def read_report_notes(path: str | Path) -> tuple[str, str, list[str]]:
+    """``read_report`` plus the warnings of reading it (bytes replaced by tolerant decoding)."""
+    path = Path(path)
+    # A text of N characters takes at most 4 N bytes: more cannot be under the chars limit.
+    by_chars = 4 * limit("chars") + 4
+    if by_chars < limit("file_bytes"):
+        data = read_file_bytes(path, by_chars, "chars")
+    else:
+        data = read_file_bytes(path)
+    return decode_report_notes(data, str(path))
 
 
 def decode_report(data: bytes, source: str = "<text>") -> tuple[str, str]:
     """Decode report bytes: UTF-8 (BOM or not), UTF-16/32 (BOM or not), GB18030/GBK, or what
-    charset-normalizer finds; binary or undecodable input raises InputError."""
+    charset-normalizer finds; binary or undecodable input raises InputError. A text that is
+    overwhelmingly valid in one encoding (a stray byte, a last character cut short) is decoded
+    with U+FFFD for the bad bytes (``decode_report_notes`` says how many)."""
+    text, encoding, _ = decode_report_notes(data, source)
+    return text, encoding
+
+
+# At most this share of the bytes (and never more than MAX_REPLACED) may be replaced by U+FFFD.
+REPLACED_SHARE = 0.001
+MAX_REPLACED = 64
+
+
+def decode_report_notes(data: bytes, source: str = "<text>") -> tuple[str, str, list[str]]:
+    """``decode_report`` plus its warnings: [] or one line saying how many bytes were replaced."""
     if not data.strip():
         raise InputError(source, "empty file")
-    text, encoding = _decode(data)
+    notes: list[str] = []
+    text, encoding, bad = _decode(data)
+    if text is not None and bad:
+        notes.append(f"{bad} undecodable byte sequence{'s' if bad > 1 else ''} in {encoding} text "
+                     "replaced by U+FFFD (a stray byte or a character cut short)")
     if text is None or not _looks_like_text(text):
         raise InputError(source, "binary or undecodable content (not UTF-8, UTF-16, GB18030/GBK text)")
     if not text.strip():
         raise InputError(source, "empty file")
-    return text, encoding
+    check_text_size(text, source)
+    return text, encoding, notes
 
 
-def _decode(data: bytes) -> tuple[str | None, str]:
+def _replaced(data: bytes, name: str) -> tuple[str, int]:
+    """``data`` decoded with U+FFFD for bad bytes, and how many replacements were made."""
+    text = data.decode(name, errors="replace")
+    return text, text.count("\ufffd") - data.decode(name, errors="ignore").count("\ufffd")
+
+
+def _few(bad: int, data: bytes) -> bool:
+    return 0 < bad <= min(MAX_REPLACED, max(1, int(len(data) * REPLACED_SHARE)))
+
+
+def _decode(data: bytes) -> tuple[str | None, str, int]:
+    """(text, encoding, bytes replaced); text None when no encoding fits."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(name), name
+                return data.decode(name), name, 0
             except UnicodeDecodeError:
-                return None, name
+                text, bad = _replaced(data, name)
+                return (text, name, bad) if _few(bad, data) else (None, name, 0)
     utf16 = _utf16_without_bom(data)
     if utf16:
         try:
-            return data.decode(utf16), utf16
+            return data.decode(utf16), utf16, 0
         except UnicodeDecodeError:
-            pass
+            text, bad = _replaced(data, utf16)
+            if _few(bad, data):
+                return text, utf16, bad
     if b"\x00" in data:
-        return None, "binary"
-    for name in ("utf-8", "gb18030"):
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            continue
+        return None, "binary", 0
+    try:
+        return data.decode("utf-8"), "utf-8", 0
+    except UnicodeDecodeError:
+        pass
+    # UTF-8 with a stray byte or a last character cut short: GB18030 would decode it as mojibake.
+    text, bad = _replaced(data, "utf-8")
+    if _few(bad, data):
+        return text, "utf-8", bad
+    try:
+        return data.decode("gb18030"), "gb18030", 0
+    except UnicodeDecodeError:
+        pass
+    text, bad = _replaced(data, "gb18030")
+    if _few(bad, data):
+        return text, "gb18030", bad
     from charset_normalizer import from_bytes  # only for the rare encodings tried last
 
     best = from_bytes(data).best()
-    return (str(best), best.encoding) if best is not None else (None, "unknown")
+    return (str(best), best.encoding, 0) if best is not None else (None, "unknown", 0)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

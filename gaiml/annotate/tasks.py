@@ -68,10 +68,21 @@ def result_to_spans(text: str, result: list[dict]) -> list[LabelledSpan]:
     """The labelled spans of a result, each checked against the text; raises SpanError."""
     known = set(entity_types())
     spans = []
+    if not isinstance(result, list):
+        raise SpanError(f"result is {type(result).__name__}, not a list of regions")
     for item in result:
-        if item.get("type") != "labels" or item.get("from_name") != FROM_NAME:
-            continue  # relations or other controls: not spans
+        if not isinstance(item, dict):
+            raise SpanError(f"region {item!r:.60}: not an object")
         value = item.get("value") or {}
+        if not isinstance(value, dict):
+            raise SpanError(f"region {item.get('id')!r}: value is not an object")
+        if item.get("type") != "labels" or item.get("from_name") != FROM_NAME:
+            if "start" in value or "end" in value or item.get("type") == "labels":
+                # a span under a control the label config does not have: it would be lost
+                raise SpanError(f"region {item.get('id')!r}: a span under {item.get('type')!r} control "
+                                f"{item.get('from_name')!r}, which the label config does not have "
+                                f"(expected labels {FROM_NAME!r})")
+            continue  # relations or other controls: not spans
         start, end, labels = value.get("start"), value.get("end"), value.get("labels") or []
         where = f"region {item.get('id')!r} [{start}, {end})"
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
@@ -81,7 +92,12 @@ def result_to_spans(text: str, result: list[dict]) -> list[LabelledSpan]:
         if len(labels) != 1 or labels[0] not in known:
             raise SpanError(f"{where}: labels {labels} are not one entity of the label set")
         spans.append(LabelledSpan(labels[0], start, end, item.get("score")))
-    return sorted(spans, key=lambda s: (s.start, s.end))
+    spans.sort(key=lambda s: (s.start, s.end))
+    for before, after in zip(spans, spans[1:]):
+        if after.start < before.end:  # one character under two labels: which one is meant?
+            raise SpanError(f"regions [{before.start}, {before.end}) {before.entity} and [{after.start}, "
+                            f"{after.end}) {after.entity} overlap; a character takes one label")
+    return spans
 
 
 def trim(text: str, span: LabelledSpan) -> LabelledSpan | None:
@@ -236,7 +252,9 @@ def task_to_example(task: dict, model_version: str | None = None) -> dict | None
     annotation = latest_annotation(task)
     if annotation is None:
         return None
-    data = task["data"]
+    data = task.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise SpanError(f"task {task.get('id')}: no text in its data; left out")
     text = data["text"]
     try:
         annotated = result_to_spans(text, _field(annotation, "result") or [])
@@ -275,14 +293,19 @@ def export_to_examples(export: list[dict], model_version: str | None = None,
     """Every newly annotated task of an export -> (examples, problems). ``seen``: annotation
     ids already pulled in an earlier round, skipped."""
     examples, problems = [], []
-    for task in export:
-        annotation = latest_annotation(task)
-        if annotation is None or _field(annotation, "id") in seen:
-            continue
+    for n, task in enumerate(export, 1):
         try:
+            annotation = latest_annotation(task)
+            if annotation is None or _field(annotation, "id") in seen:
+                continue
             example = task_to_example(task, model_version)
         except SpanError as exc:
             problems.append(str(exc))
+            continue
+        except Exception as exc:  # a malformed task (no data, no text, odd types): left out, the rest kept
+            task_id = task.get("id") if isinstance(task, dict) else None
+            problems.append(f"task {task_id if task_id is not None else f'#{n} of the export'}: malformed "
+                            f"({type(exc).__name__}: {exc}); left out")
             continue
         if example is not None:
             examples.append(example)

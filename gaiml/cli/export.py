@@ -31,4 +31,8 @@ def export_command(
     except GaimlError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except (OverflowError, ValueError) as exc:  # a figure no spreadsheet holds (a result of an older gaiml)
+        typer.echo(f"error: {results}: a value cannot be written as {fmt} ({type(exc).__name__}: {exc}); "
+                   "re-extract the report (figures over the digits limit are refused now)", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"{count} reports written to {output}", err=True)

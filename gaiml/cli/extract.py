@@ -11,9 +11,26 @@ from typing import Annotated
 
 import typer
 
-from ..batch import collect_paths, extract_many
+from ..batch import OutputError, collect_paths, extract_many
 from ..errors import GaimlError
 from ..pipeline import DEFAULT_ENGINE, ENGINES, ExtractSettings
+
+
+# Exit codes: 1 some report failed, 2 a user's mistake (missing input, engine not loadable),
+# 4 the output file cannot be opened, locked or written.
+OUTPUT_ERROR = 4
+
+
+def apply_limits(items: list[str] | None) -> None:
+    """``--limit NAME=N`` options into the GAIML_* variables the readers and workers read."""
+    from ..text import parse_limit
+
+    for item in items or ():
+        try:
+            variable, value = parse_limit(item)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--limit") from exc
+        os.environ[variable] = value
 
 
 def extract_command(
@@ -27,13 +44,16 @@ def extract_command(
     with_text: Annotated[bool, typer.Option(help="Add each document's extracted text (what its spans index) as \"text\".")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar with rate and ETA on standard error.")] = True,
     ocr: Annotated[bool, typer.Option(help="The texts are OCR output: figures that no relation checks (all of table 2) go to review instead of counting as verified. Scanned PDFs that gaiml OCRs itself are known without it.")] = False,
+    limits: Annotated[list[str] | None, typer.Option("--limit", metavar="NAME=N", help="Raise (or lower) a limit for this run, e.g. --limit chars=2000000: chars, file_bytes, markup_bytes, pages, ocr_pages, page_objects, digits, seconds (README \"Limits\"). Repeatable.")] = None,
 ) -> None:
     """Extract every cell of each report as one JSON document per line, in parallel.
 
     Lines are written as documents complete, so an interrupted run keeps what it finished and
     --resume carries on. A report that cannot be read (missing, empty, binary, broken, encrypted,
     not such a report) gets an error line naming the file and the problem; the others go on.
-    A summary ends the run. Exit code 1 when any report failed.
+    A summary ends the run. Exit code 1 when any report failed, 4 when the output file cannot be
+    written (a missing folder, read-only, disk full, another run writing it). Every report is
+    bounded by limits (characters, bytes, pages, seconds: README "Limits"; --limit to raise one).
 
     One report on a terminal without -o or --json: a readable summary (status, tables with the
     flagged cells marked, repairs, broken relations) instead of the JSON document.
@@ -44,11 +64,15 @@ def extract_command(
         raise typer.BadParameter(str(exc), param_hint="--engine") from exc
     if resume and output is None:
         raise typer.BadParameter("--resume needs --output", param_hint="--resume")
+    apply_limits(limits)
     readable = output is None and not as_json and sys.stdout.isatty() and len(collect_paths(paths)) == 1
     buffer = io.StringIO() if readable else None
     try:
         summary = extract_many(paths, settings, workers=workers, out=buffer if readable else output,
                                resume=resume, with_text=with_text, progress=progress)
+    except OutputError as exc:  # the output cannot be written: not a report's fault (exit 1)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(OUTPUT_ERROR) from exc
     except GaimlError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

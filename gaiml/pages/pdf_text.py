@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .grid import DrawnTable, table_from_boxes
+from .grid import DrawnTable, join_lines, table_from_boxes
 from .render import PageContent, PageInfo
 
 # pdfplumber's table finder on drawn lines only: text alignment would invent tables in prose.
@@ -84,19 +84,6 @@ def _fill_cells(table: DrawnTable, chars: list[dict]) -> None:
                 break
     for i, cell_chars in by_cell.items():
         table.cells[i].text = join_lines([line for _, line in _lines(cell_chars)])
-
-
-def join_lines(lines: list[str]) -> str:
-    """A wrapped cell's lines as one: Chinese and figures wrap without a space (a narrow cell
-    breaks "2259" into "225" and "9"), Latin words with one."""
-    out = ""
-    for line in (" ".join(line.split()) for line in lines):
-        if not line:
-            continue
-        if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
-            out += " "
-        out += line
-    return out
 
 
 def _lines(chars: list[dict]) -> list[tuple[float, str]]:

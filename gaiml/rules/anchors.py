@@ -10,7 +10,8 @@ anchors stand in template order, preferring table rows that have figures right a
 from __future__ import annotations
 
 import bisect
-from collections import Counter, defaultdict
+import heapq
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -116,6 +117,10 @@ def chain(anchors: list[Anchor], occurrences: list[Occurrence], figure_starts: l
 
     A row occurrence counts more when a figure follows it closely (table rows carry figures,
     prose mentions of the same words rarely do); among equal chains the most compact wins.
+
+    Linear in the occurrences (times log of the anchors): a predecessor is released once the text
+    passes its end, into a prefix maximum over anchor order; a tethered anchor looks only at the
+    released occurrences of its few predecessor anchors within TETHER_CHARS.
     """
     n = len(occurrences)
     if not n:
@@ -123,21 +128,40 @@ def chain(anchors: list[Anchor], occurrences: list[Occurrence], figure_starts: l
     gain = [_gain(anchors[o.anchor], o, figure_starts) for o in occurrences]
     best = [0.0] * n
     back = [-1] * n
+    prefix = _PrefixMax(len(anchors))
+    recent: dict[int, deque[int]] = defaultdict(deque)  # released occurrences of each anchor, by end
+    pending: list[tuple[int, int]] = []  # (end, index) of occurrences not yet released
     for i, occ in enumerate(occurrences):
+        while pending and pending[0][0] <= occ.start:
+            _, j = heapq.heappop(pending)
+            prev = occurrences[j]
+            # best[j] - 1e-7 * (start - end_j) is largest where best[j] + 1e-7 * end_j is
+            prefix.update(prev.anchor, (best[j] + 1e-7 * prev.end, -j))
+            recent[prev.anchor].append(j)
         best[i], back[i] = gain[i], -1
         anchor = anchors[occ.anchor]
         if anchor.tethered:
             best[i] = float("-inf")
-        for j in range(i):
-            prev = occurrences[j]
-            # Distance in label characters: page breaks and aligned columns add only spaces.
-            if anchor.tethered and not (occ.anchor - TETHER <= prev.anchor and occ.cstart - prev.cend < TETHER_CHARS):
-                continue
-            if prev.anchor < occ.anchor and prev.end <= occ.start:
+            for a in range(max(0, occ.anchor - TETHER), occ.anchor):
+                queue = recent.get(a)
+                if not queue:
+                    continue
+                while queue and not occ.cstart - occurrences[queue[0]].cend < TETHER_CHARS:
+                    queue.popleft()  # too far back for this and every later occurrence
+                for j in queue:
+                    prev = occurrences[j]
+                    cand = best[j] + gain[i] - 1e-7 * (occ.start - prev.end)
+                    if cand > best[i] or (cand == best[i] and back[i] > j >= 0):
+                        best[i], back[i] = cand, j
+        else:
+            top = prefix.query(occ.anchor)  # anchors before this one
+            if top is not None:
+                j = -top[1]
                 # A tiny cost per character skipped prefers tight chains over spread-out ones.
-                cand = best[j] + gain[i] - 1e-7 * (occ.start - prev.end)
+                cand = best[j] + gain[i] - 1e-7 * (occ.start - occurrences[j].end)
                 if cand > best[i]:
                     best[i], back[i] = cand, j
+        heapq.heappush(pending, (occ.end, i))
     i = max(range(n), key=best.__getitem__)
     if best[i] == float("-inf"):
         return {}
@@ -146,6 +170,28 @@ def chain(anchors: list[Anchor], occurrences: list[Occurrence], figure_starts: l
         picked[anchors[occurrences[i].anchor].name] = occurrences[i]
         i = back[i]
     return picked
+
+
+class _PrefixMax:
+    """Fenwick tree of maxima: ``update(k, v)``, ``query(k)`` = the largest v at positions < k."""
+
+    def __init__(self, size: int):
+        self.tree: list = [None] * (size + 1)
+
+    def update(self, k: int, value) -> None:
+        k += 1
+        while k < len(self.tree):
+            if self.tree[k] is None or value > self.tree[k]:
+                self.tree[k] = value
+            k += k & -k
+
+    def query(self, k: int):
+        top = None
+        while k > 0:
+            if self.tree[k] is not None and (top is None or self.tree[k] > top):
+                top = self.tree[k]
+            k -= k & -k
+        return top
 
 
 def _gain(anchor: Anchor, occ: Occurrence, figure_starts: list[int]) -> float:
