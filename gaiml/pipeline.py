@@ -114,16 +114,18 @@ class Pipeline:
         validation = check_relations(values, reading.template.value, reading.other_form.value)
         status, review = reading.status, list(reading.review)
         declared = (self.settings.ocr if ocr is None else ocr) or document.read_by_ocr
+        inconsistent = list(reading.inconsistent)
         if read_by_ocr(declared, reading.ocr_traces):
             cells, held = hold_for_review(cells, reading.template.value, reading.other_form.value)
             review += [k for k in held if k not in review]
+            inconsistent = []  # what OCR read cannot convict the report of an arithmetic error
             if held and status in (VERIFIED, SOURCE_INCONSISTENT):
                 status = NEEDS_REVIEW
         if status is None:  # one engine alone cannot tell the author's arithmetic from a misreading
             review = [k for k, c in cells.items() if c.confidence < REVIEW_BELOW]
             status = VERIFIED if validation.ok and not review else NEEDS_REVIEW
         report = validation.to_json()
-        report["source_inconsistent"] = list(reading.inconsistent)
+        report["source_inconsistent"] = inconsistent
         agency = detect_agency(text)
         if document.layout is not None:
             _place_cells(cells, document.layout)

@@ -32,11 +32,18 @@ def read_by_ocr(declared: bool, ocr_traces: int | None) -> bool:
 
 
 def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -> list[str]:
-    """Cells holding a non-zero figure that no assessable, holding relation checks."""
+    """Cells holding a non-zero figure that no assessable, holding relation checks, and every
+    cell of a relation that stays broken: in OCR'd text a broken relation is more likely a
+    misread than the author's arithmetic (a "2" read "24" in a row and in its column's total
+    keeps the column's sum and breaks only the row's), so it is not blamed on the report."""
     values = {key: cell.value for key, cell in cells.items()}
     relations = schema.relations(template, other_form)
+    broken = {key for r in relations if r.broken(values) for key in r.keys}
     out = []
     for key, cell in cells.items():
+        if key in broken:
+            out.append(key)
+            continue
         if cell.value is None or cell.value == 0:
             continue
         if not any(key in r.keys and r.holds(values) for r in relations):
@@ -52,6 +59,6 @@ def hold_for_review(cells: dict[str, CellReading], template: str, other_form: st
         cell = cells[key]
         if cell.confidence <= UNCHECKED_CONFIDENCE:
             continue
-        note = "read by OCR and no relation checks this cell: compare it with the scan"
+        note = "read by OCR and no holding relation checks this cell: compare it with the scan"
         held[key] = replace(cell, confidence=UNCHECKED_CONFIDENCE, note=f"{cell.note}; {note}" if cell.note else note)
     return held, keys

@@ -72,3 +72,20 @@ def test_eval_extracts_inputs_matching_the_ocr_glob_as_ocr(tmp_path):
     marked = evaluate(gold, SEEDS / "raw", settings, ocr_inputs="002_*")
     assert marked["overall"]["verified_documents"] == 0
     assert marked["overall"]["cell_accuracy"] == plain["overall"]["cell_accuracy"]
+
+
+def test_ocr_read_broken_relation_sends_its_cells_to_review_not_to_the_author():
+    """Both engines read the same OCR text, so their agreeing on a figure that breaks a relation
+    does not make it the author's error: every cell of the broken relation goes to review."""
+    seed = next(s for s in ALL_SEEDS if "\t" in next(l for l in s.text.splitlines() if "予以公开" in l))
+    line = next(l for l in seed.text.splitlines() if "予以公开" in l)
+    figures = line.rstrip("\t").split("\t")
+    figures[-2] = str(int(figures[-2]) + 22)  # 其他 read "2x" for "x", the row's total as printed
+    text = seed.text.replace(line, "\t".join(figures))
+    auto = Pipeline(ExtractSettings(engine="auto"))
+    plain = auto.extract_text(text)
+    read = auto.extract_text(text, ocr=True)
+    broken = {k for r in read.validation["broken"] for k in r["left"] + r["right"]}
+    assert broken and broken <= set(read.review)
+    assert read.validation["source_inconsistent"] == [] and read.status == "needs review"
+    assert plain.validation["broken"] == read.validation["broken"]
