@@ -322,7 +322,7 @@ def _line_bands(text: np.ndarray, min_area: int) -> list[tuple[int, int, int, in
         gap, j = min(gaps)
         other = bands[j]
         merged_h = max(b[3], other[3]) - min(b[1], other[1])
-        if gap > 0.6 * tall or merged_h > 1.6 * tall:
+        if gap > 0.6 * tall or merged_h > 2.0 * tall:  # a stroke cut off by a rough scan (the base of a 2) may sit well below
             i += 1
             continue
         other[0], other[1], other[2], other[3] = (min(b[0], other[0]), min(b[1], other[1]),
