@@ -13,7 +13,7 @@ stay and the document is "source-inconsistent".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import schema
 from .confusions import confusable_readings
@@ -126,7 +126,29 @@ def reconcile(rules: Reading, model: Reading | None, template: str, other_form: 
                             "why": "makes " + "; ".join(move.mended) + " hold"})
     _surer_where_unsettled(options, touching, chosen, values)
     agreed = ("both",) if model is not None else ("rules",)
-    return _decide(index, relations, touching, options, chosen, values, repairs, agreed)
+    return _hold_unplaced(_decide(index, relations, touching, options, chosen, values, repairs, agreed), rules, touching)
+
+
+def _hold_unplaced(decision: Decision, rules: Reading, touching) -> Decision:
+    """Cells of a row the rules found but could not place (fewer figures than columns, blanks the
+    text does not show) that only the model read: where the figures go is a guess (a blank and a
+    dropped cell look alike), so unless every relation of the cell can be checked and holds, the
+    cell goes to review."""
+    values = {key: cell.value for key, cell in decision.cells.items()}
+    for key, cell in decision.cells.items():
+        by_rules = rules.cells.get(key)
+        if by_rules is None or by_rules.confidence > 0 or not (by_rules.note or "").startswith("row could not be placed"):
+            continue
+        if cell.engine != "model" or cell.confidence < REVIEW_BELOW:
+            continue
+        mine = touching[key]
+        if mine and all(all(values.get(k) is not None for k in r.keys) and not r.broken(values) for r in mine):
+            continue
+        decision.cells[key] = replace(cell, confidence=0.5, note="the rules could not place this row; the model's placement is unchecked")
+        decision.review.append(key)
+        if decision.status != NEEDS_REVIEW:
+            decision.status = NEEDS_REVIEW
+    return decision
 
 
 @dataclass(frozen=True)

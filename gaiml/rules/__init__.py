@@ -19,6 +19,8 @@ from ..text import CompactText, fold
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from . import glued as G
+from . import header_rows as H
+from . import stream_order as S
 from .complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
 from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, pipes_separate, place_by_columns, tab_rows
 
@@ -57,6 +59,8 @@ class RuleExtractor:
         form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
         pipes = pipes_separate(folded)
         masked = mask_non_figures(folded, pipes)
+        numbering = H.numbering_rows(masked)
+        masked = H.mask_numbering(masked, numbering)  # 栏次 "1 2 … 7" is no row
         anchor_list = _anchors(tpl.value, form.value)
         occurrences = A.locate(folded, compact, anchor_list)
         figure_starts = [m.start() for m in FIGURE_PATTERN.finditer(masked)]
@@ -64,6 +68,8 @@ class RuleExtractor:
         rows = _read_rows(tpl.value, form.value, anchor_list, picked, masked, pipes)
         warnings: list[str] = []
         cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings, folded, masked)
+        H.reread_by_tab_grid(masked, numbering, rows, cells, lambda how, s, e, kind: _reading(text, Item(how, s, e, 0), kind, None, H.GRID_NOTE), warnings)
+        S.reread(text, masked, picked, cells, tpl.value, form.value, warnings)  # labels and figures apart
         found = sum(1 for r in rows if r.items)
         return Reading(tpl, form, year, cells, found, warnings, ocr_traces=_ocr_traces(picked, cells, warnings))
 

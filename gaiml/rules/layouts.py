@@ -103,7 +103,13 @@ def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_
 def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool, rows_by_tabs: bool) -> list[Item]:
     piece = masked[start:end]
     if not piece.strip():
-        return [Item(BLANK, start, end, line, crosses_line="\n" in piece)] if bounded else []
+        if bounded:
+            return [Item(BLANK, start, end, line, crosses_line="\n" in piece)]
+        if rows_by_tabs and "\n" in piece and start > 0 and masked[start - 1] == "\t":
+            # "规章\t0\t\t\n": the tab that ends a row's line opens its last, empty cell (or
+            # closes the row; the grid of the table's complete rows tells which, ``padding``).
+            return [Item(BLANK, start, start + piece.index("\n"), line)]
+        return []
     # An empty cell next to a line break merges into the text on the other side of it.
     # (Pipe lines end every cell with "|\n": there a line break after a separator is normal.)
     head, newline, _ = piece.partition("\n")
@@ -159,7 +165,10 @@ def padding(items: list[Item], ruled: bool = False, one_line_rows: bool = False)
     first, last = items[filled[0]], items[filled[-1]]
     lead = 0
     for it in reversed(items[: filled[0]]):
-        if it.kind != BLANK or (one_line_rows and it.line != first.line):
+        # Unruled, the empty first cell of a line that opens with a tab runs on from the line
+        # break before it ("15\t\n\t\t0"): it belongs to the row's line.
+        opens_line = not ruled and it.crosses_line and it.line + 1 == first.line
+        if it.kind != BLANK or (one_line_rows and it.line != first.line and not opens_line):
             break
         lead += 1
     trailing = []
@@ -185,6 +194,9 @@ def cells_of(masked: str, items: list[Item], ncols: int, grid: tuple[int, int] |
     if len(filled) == ncols:
         return filled, None
     if not filled:
+        blanks = _all_blank_row(items, ncols, grid, ruled, one_line_rows)
+        if blanks is not None:
+            return blanks, None
         return [], f"no figures for {ncols} columns"
     first, last = items.index(filled[0]), items.index(filled[-1])
     inner = [it for it in items[first : last + 1] if it.kind != TEXT]
@@ -204,6 +216,27 @@ def cells_of(masked: str, items: list[Item], ncols: int, grid: tuple[int, int] |
         if len(inner) + extra_lead + extra_trail == ncols:
             return items[first - extra_lead : first] + inner + items[last + 1 : last + 1 + extra_trail], None
     return filled, f"{len(filled)} figures for {ncols} columns"
+
+
+def _all_blank_row(items: list[Item], ncols: int, grid: tuple[int, int] | None, ruled: bool,
+                   one_line_rows: bool) -> list[Item] | None:
+    """A row of ruled or tab-separated text that prints no figure at all: its label, then one run of
+    empty cells on its line, as many as its columns once the table's usual padding (``padding``)
+    is taken off."""
+    if grid is None or not (ruled or one_line_rows):
+        return None
+    kinds = "".join("b" if it.kind == BLANK else "t" if it.kind == TEXT else "f" for it in items)
+    run = re.match(r"(t+)(b+)", kinds)
+    if run is None or "f" in kinds:
+        return None
+    blanks = items[run.start(2):run.end(2)]
+    blanks = [it for it in blanks if it.line == blanks[0].line]
+    if ruled and blanks[-1].crosses_line:
+        blanks.pop()  # from the row's closing rule to the next row's opening one: no cell
+    if any(it.crosses_line for it in blanks[:-1]):
+        return None
+    inner = blanks[grid[0]:len(blanks) - grid[1]]
+    return inner if len(inner) == ncols else None
 
 
 def _split_leading_zeros(text: str, inner: list[Item], ncols: int) -> list[Item] | None:
