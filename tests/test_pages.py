@@ -173,3 +173,12 @@ def test_pages_row_broken_over_a_page_is_joined_back():
     # a row of its own, numbered, is not joined
     numbered = _table(2, [((0, 0, 50, 20), ""), ((50, 0, 100, 20), "2.其他"), ((100, 0, 200, 20), "4")])
     assert [c.text for c in join(first, numbered).rows()[1]] == ["", "2.其他", "4"]
+
+
+def test_pages_a_drawn_cell_is_one_figure_whatever_its_letter_spacing():
+    table = _table(1, [((0, 0, 100, 20), "行政许可"), ((100, 0, 200, 20), "1, 078"),
+                       ((0, 20, 100, 40), "行政事业性收费"), ((100, 20, 200, 40), "4100. 1")])
+    rendered = render_pages([PageContent(PageInfo(1, 595, 842, "ocr"), [table])])
+    assert rendered.text.split() == ["行政许可", "1,078", "行政事业性收费", "4100.1"]
+    start = rendered.text.index("4100.1")
+    assert rendered.place_of(start, start + 6).box == (100, 20, 200, 40)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -97,6 +98,11 @@ def _joined(pages: list[PageContent]) -> list[tuple[int, str | DrawnTable]]:
     return out
 
 
+# A drawn cell holds one value: a space between its digits is letter-spacing or OCR ("1 078",
+# "4100. 1"), never two figures, and the engines would read two.
+_SPACE_IN_FIGURE = re.compile(r"(?<=[\d.,]) +(?=[\d.,])")
+
+
 def render_pages(pages: list[PageContent]) -> Rendered:
     """The text of the pages: text blocks as they are, each table a row per line with its cells
     apart by a tab (a spanning cell once, in its first row), a blank line around each table."""
@@ -119,8 +125,9 @@ def render_pages(pages: list[PageContent]) -> Rendered:
             for i, cell in enumerate(row):
                 if i:
                     emit("\t")
-                places.append(CellPlace(length, length + len(cell.text), cell.page, cell.box))
-                emit(cell.text)
+                text = _SPACE_IN_FIGURE.sub("", cell.text)
+                places.append(CellPlace(length, length + len(text), cell.page, cell.box))
+                emit(text)
             emit("\n")
         emit("\n")
     return Rendered("".join(parts), [p.info for p in pages], places)

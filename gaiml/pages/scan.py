@@ -284,7 +284,8 @@ def _line_bands(text: np.ndarray, min_area: int) -> list[tuple[int, int, int, in
 
     def residue(x, y, w, h) -> bool:  # what is left of a ruling line along the cell's edge
         at_edge = x == 0 or y == 0 or x + w == width or y + h == height
-        return at_edge and (h <= thin or w <= thin)
+        # it runs along most of the edge: a "1" printed against the rule is as thin, not as long
+        return at_edge and ((h <= thin and w >= 0.6 * width) or (w <= thin and h >= 0.6 * height))
 
     comps = [tuple(s[:5]) for s in stats[1:] if s[4] >= min_area and not residue(*s[:4])]
     if not comps:
