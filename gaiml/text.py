@@ -236,21 +236,16 @@ def _decode(data: bytes) -> tuple[str | None, str, int]:
                 return text, utf16, bad
     if b"\x00" in data:
         return None, "binary", 0
-    try:
-        return data.decode("utf-8"), "utf-8", 0
-    except UnicodeDecodeError:
-        pass
-    # UTF-8 with a stray byte or a last character cut short: GB18030 would decode it as mojibake.
-    text, bad = _replaced(data, "utf-8")
-    if _few(bad, data):
-        return text, "utf-8", bad
-    try:
-        return data.decode("gb18030"), "gb18030", 0
-    except UnicodeDecodeError:
-        pass
-    text, bad = _replaced(data, "gb18030")
-    if _few(bad, data):
-        return text, "gb18030", bad
+    for name in ("utf-8", "gb18030"):
+        try:
+            return data.decode(name), name, 0
+        except UnicodeDecodeError:
+            pass
+        # a stray byte or a last character cut short: tried before the next encoding, which
+        # would decode UTF-8 as mojibake
+        text, bad = _replaced(data, name)
+        if _few(bad, data):
+            return text, name, bad
     from charset_normalizer import from_bytes  # only for the rare encodings tried last
 
     best = from_bytes(data).best()

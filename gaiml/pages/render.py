@@ -62,10 +62,9 @@ class Rendered:
         """The drawn cell holding the span ``[start, end)`` (a blank cell's empty span included)."""
         if start is None:
             return None
+        # cells are tab-separated, so no two start at one offset
         i = bisect_right([p.start for p in self.places], start) - 1
-        while i >= 0 and self.places[i].start == start and i > 0 and self.places[i - 1].start == start:
-            i -= 1  # several empty cells at one offset cannot happen: cells are tab-separated
-        if i >= 0 and self.places[i].start <= start and end <= self.places[i].end:
+        if i >= 0 and end <= self.places[i].end:
             return self.places[i]
         return None
 

@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from .grid import DrawnTable, table_from_boxes
+from .grid import DrawnTable, join_lines, table_from_boxes
 from .render import PageContent, PageInfo
 
 DEFAULT_DPI = 200
@@ -345,15 +345,7 @@ def _tidy(text: str) -> str:
 
 
 def _join(parts: list[str]) -> str:
-    out = ""
-    for part in parts:
-        part = _tidy(part)
-        if not part:
-            continue
-        if out and out[-1].isascii() and out[-1].isalpha() and part[0].isascii() and part[0].isalpha():
-            out += " "
-        out += part
-    return out
+    return join_lines([_tidy(part) for part in parts])
 
 
 # ------------------------------------------------------------------ the page
