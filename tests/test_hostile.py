@@ -205,6 +205,48 @@ def test_hostile_service_closes_a_connection_that_sends_half_a_body():
         thread.join(10)
 
 
+def test_hostile_service_stops_the_work_of_a_client_that_went_away():
+    from gaiml.text import check_deadline
+
+    stopped = threading.Event()
+
+    class Slow:  # works in steps, checking between them as the pipeline does
+        settings = RULES
+        engine = None
+
+        def extract_document(self, *args, **kwargs):
+            try:
+                for _ in range(200):
+                    time.sleep(0.05)
+                    check_deadline("slow")
+            except InputError:
+                stopped.set()
+                raise
+            raise AssertionError("ran to the end although the client left")
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(RULES, pipeline=Slow(), timeout=60), host="127.0.0.1",
+                                           port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        body = json.dumps({"text": SEED.text}).encode("utf-8")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"POST /extract HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            time.sleep(0.3)
+        # the client is gone after 0.3 s; the work (10 s if left alone) stops within a few checks
+        assert stopped.wait(5)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 # ------------------------------------------------------------------ 3. 4xx, never 500
 
 def test_hostile_lone_surrogates_get_400_per_entry(client):
