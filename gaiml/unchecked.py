@@ -7,7 +7,7 @@ cache (`training/ocr_cache`, documents outside the benchmark and dev splits) 29 
 表二 figures printed (2.8%) are wrong, and none of the 31,440 cells printed "0": zeros stay as they are.
 
 A text counts as read by OCR when the caller says so (`gaiml extract --ocr`), when gaiml OCR'd a
-scan itself (``pdf:ocr``), or when the rules meet at least ``OCR_TRACES`` signs of OCR damage: row
+scan itself (a page read by OCR: ``ReadDocument.read_by_ocr``), or when the rules meet at least ``OCR_TRACES`` signs of OCR damage: row
 labels found only approximately, figures printed with OCR letters ("1O"), zeros fused together. One
 approximate label is common in clean text (a label wrapped across a column, pdfplumber); on the
 development split two or more signs occurred in all 40 OCR-noise documents, 7 of 20 searchable
