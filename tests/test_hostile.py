@@ -3,6 +3,7 @@ silent skip. Each input is built here; the numbers in the comments are the issue
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import json
@@ -176,19 +177,27 @@ def test_hostile_service_stops_a_request_past_its_timeout():
     assert answer.headers["Retry-After"]
 
 
-def test_hostile_service_closes_a_connection_that_sends_half_a_body():
+@contextlib.contextmanager
+def _serving(app):
+    """``app`` on a real uvicorn socket on loopback (TestClient cannot cut a connection short): its port."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(create_app(RULES, pipeline=Pipeline(RULES), body_timeout=1), host="127.0.0.1",
-                            port=port, log_level="error")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + 20
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_hostile_service_closes_a_connection_that_sends_half_a_body():
+    with _serving(create_app(RULES, pipeline=Pipeline(RULES), body_timeout=1)) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"POST /extract HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
                          b"Content-Length: 1000\r\n\r\n" + b"x" * 100)
@@ -200,9 +209,6 @@ def test_hostile_service_closes_a_connection_that_sends_half_a_body():
                     break  # the server closed the connection
                 received += chunk
         assert received.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 8
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def test_hostile_service_stops_the_work_of_a_client_that_went_away():
@@ -224,17 +230,7 @@ def test_hostile_service_stops_the_work_of_a_client_that_went_away():
                 raise
             raise AssertionError("ran to the end although the client left")
 
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(RULES, pipeline=Slow(), timeout=60), host="127.0.0.1",
-                                           port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with _serving(create_app(RULES, pipeline=Slow(), timeout=60)) as port:
         body = json.dumps({"text": SEED.text}).encode("utf-8")
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"POST /extract HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -242,9 +238,6 @@ def test_hostile_service_stops_the_work_of_a_client_that_went_away():
             time.sleep(0.3)
         # the client is gone after 0.3 s; the work (10 s if left alone) stops within a few checks
         assert stopped.wait(5)
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 # ------------------------------------------------------------------ 3. 4xx, never 500
