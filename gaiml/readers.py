@@ -75,10 +75,6 @@ def read_document(path: str | Path) -> ReadDocument:
     return document
 
 
-def _read_bytes(path: Path) -> bytes:
-    return read_file_bytes(path)
-
-
 # ------------------------------------------------------------------ HTML
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
@@ -141,7 +137,6 @@ def read_pdf(path: Path) -> ReadDocument:
 
     notes: list[str] = []
     pages: dict[int, PageContent] = {}
-    stream: list[str] = []
     to_ocr: list[int] = []
     with _open_pdf(path) as pdf:
         n_pages = len(pdf.pages)
@@ -154,13 +149,16 @@ def read_pdf(path: Path) -> ReadDocument:
                 problem = text_layer_problem(page)
                 if problem is None:
                     pages[page.page_number] = read_text_page(page)
-                    stream.append(page.extract_text(layout=False) or "")
                     continue
             except Exception as exc:  # pdfminer raises many unrelated types on damaged pages
                 problem = f"{type(exc).__name__}: {exc}"
             to_ocr.append(page.page_number)
             if problem != "no text layer":
                 notes.append(f"page {page.page_number}: text layer unusable ({problem}); read by OCR")
+        if not to_ocr and not any(p.info.tables for p in pages.values()):
+            notes.append("no ruled table found: tables read from the PDF's text stream")
+            stream = "\n\n".join(page.extract_text(layout=False) or "" for page in pdf.pages)
+            return ReadDocument(_tidy(stream), "pdf:text", notes=notes)
     if to_ocr:
         from .pages.scan import read_scanned_pdf
 
@@ -172,9 +170,6 @@ def read_pdf(path: Path) -> ReadDocument:
                 pages[content.info.page] = content
     ordered = [pages[n] for n in sorted(pages)]
     if not any(p.info.tables for p in ordered):
-        if not to_ocr:
-            notes.append("no ruled table found: tables read from the PDF's text stream")
-            return ReadDocument(_tidy("\n\n".join(stream)), "pdf:text", notes=notes)
         notes.append("no ruled table found on the scanned pages: their text read line by line")
     layout = render_pages(ordered)
     if not layout.text.strip():
