@@ -5,9 +5,6 @@ Large-format templates print a row under the column headings that numbers the co
 No table row can print it: a run 1, 2, …, n of a whole row (n = 7 or 15, no other figure next
 to it) breaks the row total (1 + … + (n-1) ≠ n, 1 + 2 + 3 + 4 ≠ 5), so masking every such run,
 whatever the layout around it, costs no real figure.
-
-The run's positions also tell where each column stands in space-aligned text
-(``column_centres``), where a blank cell is only a wider gap.
 """
 
 from __future__ import annotations
@@ -16,7 +13,6 @@ import re
 from dataclasses import dataclass
 
 from ..values import FIGURE_PATTERN, is_null_marker
-from .layouts import display_column
 
 # The tables that number their columns: 表三 (7 columns) and 表四 (15). The whole run, alone between
 # labels or rules, is the numbering: a row may well print "1 2 3 4 5 6 21" (the sum holds).
@@ -101,13 +97,6 @@ def mask_numbering(masked: str, rows: list[NumberingRow] | None = None) -> str:
         for s, e in row.spans:
             chars[s:e] = _FILLER * (e - s)
     return "".join(chars)
-
-
-def column_centres(text: str, row: NumberingRow) -> list[float] | None:
-    """Display-column centres of the numbers, when the whole run stands on one line."""
-    if "\n" in text[row.start:row.end]:
-        return None
-    return [(display_column(text, s) + display_column(text, e)) / 2 for s, e in row.spans]
 
 
 def _fields(masked: str, line_start: int, line_end: int) -> list[tuple[int, int]]:
