@@ -127,7 +127,7 @@ def run(paths: list[Path], engine: str, workers: int, out: Path) -> dict:
 def usable(engine: str) -> str | None:
     """None when the engine loads here, else why not (a model engine without weights, say)."""
     try:
-        Pipeline(ExtractSettings(engine=engine))
+        Pipeline.load(ExtractSettings(engine=engine))
     except Exception as exc:  # noqa: BLE001 - report and go on with the other engines
         return f"{type(exc).__name__}: {exc}"
     return None

@@ -35,7 +35,7 @@ def main() -> None:
     files = files[::step][: args.docs]
     texts = [f.read_text(encoding="utf-8") for f in files]
     started = time.perf_counter()
-    pipeline = Pipeline(ExtractSettings(engine=args.engine, model_dir=args.model))
+    pipeline = Pipeline.load(ExtractSettings(engine=args.engine, model_dir=args.model))
     load_seconds = time.perf_counter() - started
     pipeline.extract_text(texts[0])
     started = time.perf_counter()

@@ -116,7 +116,7 @@ def run(count: int, engine: str = "rules", seed: int = 0, service: bool = True, 
     rng = random.Random(seed)
     base = seeds()
     settings = ExtractSettings(engine=engine)
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline.load(settings)
     client = TestClient(create_app(settings, pipeline=pipeline)).__enter__() if service else None
     kinds: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()

@@ -35,7 +35,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    pipeline = Pipeline(ExtractSettings(engine=args.engine))
+    pipeline = Pipeline.load(ExtractSettings(engine=args.engine))
     print(f"engine={args.engine} torch threads={args.threads}")
     print(f"{'style':22} {'docs':>4} {'pages':>5} {'read s/page':>11} {'extract s/page':>14} {'s/doc':>6}")
     for style in args.styles.split(","):

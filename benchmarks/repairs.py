@@ -18,7 +18,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from gaiml.confusions import CONFUSABLE
+from gaiml.verify.confusions import CONFUSABLE
 from gaiml.pipeline import ExtractSettings, Pipeline
 from gaiml.values import values_equal
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip_styles.split(",")))
-    pipeline = Pipeline(ExtractSettings(engine="auto", model_dir=args.model))
+    pipeline = Pipeline.load(ExtractSettings(engine="auto", model_dir=args.model))
     rng = random.Random(args.seed)
     tally: Counter[str] = Counter()
     for gold_file in sorted(args.gold.glob("*.json")):

@@ -25,7 +25,7 @@ sys.path.insert(0, {repo!r})
 from gaiml.pipeline import ExtractSettings, Pipeline
 from gaiml.errors import InputError
 text = open({path!r}, encoding="utf-8").read()
-pipeline = Pipeline(ExtractSettings(engine={engine!r}))
+pipeline = Pipeline.load(ExtractSettings(engine={engine!r}))
 pipeline.extract_text("".join(open(p, encoding="utf-8").read() for p in {seeds!r}[:1]))  # warm up
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()

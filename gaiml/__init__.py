@@ -12,7 +12,7 @@ from .errors import GaimlError, InputError
 from .evaluate import evaluate
 from .pipeline import ExtractSettings, Pipeline, extract, extract_text
 from .readers import read_document
-from .validate import check_relations
+from .verify import check_relations
 
 __all__ = ["CellReading", "Extraction", "ExtractSettings", "GaimlError", "InputError", "Pipeline",
            "check_relations", "evaluate", "extract", "extract_many", "extract_text", "read_document"]

@@ -1,13 +1,26 @@
-"""The `auto` engine: the rules and the model read the text, `reconcile` decides."""
+"""The `auto` engine: the rules and the model read the text, `verify.reconcile` decides."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .document import Reading
 from .errors import ModelError
-from .reconcile import reconcile
+from .frame import Frame
 from .rules import RuleExtractor
+from .verify.reconcile import Decision, reconcile
+
+
+@dataclass
+class AutoReading:
+    """Both engines' readings of one text and the decision between them; ``prediction`` is the
+    model's per-character tags (None without a model), for active learning to score."""
+
+    by_rules: Reading
+    by_model: Reading | None
+    prediction: object | None
+    decision: Decision
 
 
 class AutoExtractor:
@@ -18,6 +31,11 @@ class AutoExtractor:
     def __init__(self, rules: RuleExtractor, model=None):
         self.rules = rules
         self.model = model
+
+    @classmethod
+    def load(cls, settings) -> AutoExtractor:
+        """With the model of ``settings.model_dir`` (default models/default) when it loads, else rules only."""
+        return cls.from_dir(settings.model_dir)
 
     @classmethod
     def from_dir(cls, model_dir: str | Path | None) -> AutoExtractor:
@@ -32,16 +50,28 @@ class AutoExtractor:
             model = None
         return cls(RuleExtractor(), model)
 
-    def extract(self, text: str) -> Reading:
-        by_rules = self.rules.extract(text)
-        by_model = None
-        if self.model is not None:
-            by_model = self.model.extract(text, by_rules.template.value, by_rules.other_form.value)
-        decision = reconcile(by_rules, by_model, by_rules.template.value, by_rules.other_form.value)
+    def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> Reading:
+        """Read a bare ``text``; ``template``/``other_form`` override detection."""
+        return self.read(Frame.of(text, template, other_form))
+
+    def read(self, frame: Frame) -> Reading:
+        """The decided cells of a report whose template, form and year the pipeline detected."""
+        both = self.read_both(frame)
+        by_rules, by_model, decision = both.by_rules, both.by_model, both.decision
         warnings = list(by_rules.warnings)
         if self.model is None:
             warnings.append("auto: no model installed; rules and arithmetic only")
         return Reading(by_rules.template, by_rules.other_form, by_rules.year, decision.cells,
                        max(by_rules.found_rows, by_model.found_rows if by_model else 0), warnings,
-                       status=decision.status, repairs=decision.repairs, review=decision.review,
+                       repairs=decision.repairs, review=decision.review,
                        inconsistent=decision.inconsistent, ocr_traces=by_rules.ocr_traces)
+
+    def read_both(self, frame: Frame) -> AutoReading:
+        """Each engine's reading (the model runs once) and the reconciliation of the two."""
+        by_rules = self.rules.read(frame)
+        by_model = prediction = None
+        if self.model is not None:
+            prediction = self.model.predict(frame.text)
+            by_model = self.model.read(frame, prediction)
+        decision = reconcile(by_rules, by_model, frame.template.value, frame.other_form.value)
+        return AutoReading(by_rules, by_model, prediction, decision)

@@ -28,9 +28,8 @@ from .errors import GaimlError
 from .pipeline import ExtractSettings, Pipeline
 from .readers import SUFFIXES, read_document
 from .text import LIMITS, TimeLimit, limit, set_deadline
-from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, SOURCE_INCONSISTENT, VERIFIED
+from .verify.status import FAILED, SOURCE_INCONSISTENT, VERIFIED, line_status
 
-FAILED = "failed"
 # A file in flight when a worker process died this many times is recorded as failed, not retried.
 MAX_CRASHES = 2
 _GLOB_CHARS = set("*?[")
@@ -149,7 +148,7 @@ class Outcome:
 
     @classmethod
     def of(cls, line: dict) -> Outcome:  # noqa: D102
-        return cls(line.get("source") or line.get("doc_id", "?"), document_status(line), line.get("error"))
+        return cls(line.get("source") or line.get("doc_id", "?"), line_status(line), line.get("error"))
 
 
 @dataclass
@@ -200,17 +199,6 @@ class Summary:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def document_status(line: dict) -> str:
-    """failed, or the document's own status: verified, source-inconsistent or needs review."""
-    if "error" in line:
-        return FAILED
-    if "status" in line:
-        return line["status"]
-    # A line written before documents carried a status (resuming an older output file).
-    unsure = line["warnings"] or any(c["confidence"] < REVIEW_BELOW for c in line["cells"].values())
-    return VERIFIED if not line["validation"]["broken"] and not unsure else NEEDS_REVIEW
 
 
 def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = ExtractSettings(),
@@ -427,7 +415,7 @@ def _start_worker(settings: ExtractSettings, limits: dict[str, str] | None = Non
         _die_with(parent)
     started = time.perf_counter()
     try:
-        _pipeline = Pipeline(settings)
+        _pipeline = Pipeline.load(settings)
         _load_seconds = time.perf_counter() - started
     except Exception as exc:  # a missing model directory, a model of another schema, ...
         _load_error = GaimlError(f"engine {settings.engine!r} cannot be loaded: {exc}")

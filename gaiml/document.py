@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from .values import Value
 
-
+# Notes an engine writes that the judge (gaiml/verify) reads: a cell read from a run of figures
+# glued together ("规章3012"), split by the arithmetic (rules/glued.py).
+GLUED_NOTE = "glued figures"
 
 @dataclass
 class CellReading:
@@ -66,12 +68,13 @@ class Reading:
     cells: dict[str, CellReading]
     found_rows: int  # table rows recognised: too few means the text is not such a report
     warnings: list[str] = field(default_factory=list)
-    # Set by engines that judge the whole document (auto); the pipeline fills them otherwise.
-    status: str | None = None
+    # Set by engines that weigh readings against each other (auto): the cells they send to review
+    # (None: the engine does not judge; gaiml/verify/status.py does) and the broken relations
+    # they blame on the report itself.
     repairs: list[dict] = field(default_factory=list)
-    review: list[str] = field(default_factory=list)
+    review: list[str] | None = None
     inconsistent: list[str] = field(default_factory=list)
-    # Signs of OCR damage the rules met (gaiml/unchecked.py); None from engines that do not look.
+    # Signs of OCR damage the rules met (gaiml/verify/unchecked.py); None from engines that do not look.
     ocr_traces: int | None = None
 
 

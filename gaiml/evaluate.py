@@ -164,7 +164,7 @@ def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSett
     if progress:
         print(f"loading the {describe_engine(settings)} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline.load(settings)
     if progress:
         print(f"engine loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     scores = []

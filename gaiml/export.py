@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from . import schema
-from .batch import document_status
 from .errors import InputError
+from .verify.status import line_status
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
 # The per-report columns before the cells: (field, Chinese header).
@@ -74,7 +74,7 @@ def wide_rows(docs: list[dict]) -> list[list]:
     ]
     for doc in docs:
         failed = "error" in doc
-        info = {**doc, "status": document_status(doc),
+        info = {**doc, "status": line_status(doc),
                 "broken_relations": None if failed else len(doc["validation"]["broken"]),
                 "review": " ".join(doc.get("review", []))}
         values = {} if failed else {k: c["value"] for k, c in doc["cells"].items()}

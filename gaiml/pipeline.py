@@ -6,15 +6,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .detect import detect_agency
+from functools import lru_cache
+
 from .document import Extraction
 from .errors import InputError
-from .rules import RuleExtractor
+from .frame import Frame
 from .readers import ReadDocument, read_document
-from .reconcile import NEEDS_REVIEW, REVIEW_BELOW, SOURCE_INCONSISTENT, VERIFIED
-from .text import CompactText, LimitError, canonical_label, check_deadline, check_text_size, fold, limit
-from .unchecked import hold_for_review, read_by_ocr
-from .validate import check_relations
+from .rules import RuleExtractor
+from .text import LimitError, canonical_label, check_deadline, check_text_size, limit
+from .verify.status import judge
 
 
 # The engine of the CLI, the service and the library when none is named: rules + model + arithmetic
@@ -35,21 +35,22 @@ class ExtractSettings:
             raise ValueError(f"unknown engine {self.engine!r}; choose one of {sorted(ENGINES)}")
 
 
-def _model_engine(settings: ExtractSettings):
-    from .model import DEFAULT_MODEL_DIR, ModelExtractor  # torch is loaded only when asked for
+def _model_engine():
+    from .model import ModelExtractor  # torch is loaded only when asked for
 
-    return ModelExtractor.from_dir(settings.model_dir or DEFAULT_MODEL_DIR)
+    return ModelExtractor
 
 
-def _auto_engine(settings: ExtractSettings):
+def _auto_engine():
     from .auto import AutoExtractor
 
-    return AutoExtractor.from_dir(settings.model_dir)
+    return AutoExtractor
 
 
-# Engine name -> factory taking the settings; each returns an object with extract(text) -> Reading.
+# Engine name -> its class (imported when asked for); each loads with ``load(settings)`` and reads
+# with ``read(frame) -> Reading``.
 ENGINES = {
-    "rules": lambda settings: RuleExtractor(),
+    "rules": lambda: RuleExtractor,
     "model": _model_engine,
     "auto": _auto_engine,
 }
@@ -70,13 +71,18 @@ _DIGIT_RUN = re.compile(r"\d(?:[,，]?\d)+")
 class Pipeline:
     """Extraction with one engine, loaded once: reuse it for many reports (batch, service).
 
-    >>> pipeline = Pipeline(ExtractSettings(engine="rules"))  # doctest: +SKIP
+    >>> pipeline = Pipeline.load(ExtractSettings(engine="rules"))  # doctest: +SKIP
     >>> [pipeline.extract(p).values() for p in paths]  # doctest: +SKIP
     """
 
-    def __init__(self, settings: ExtractSettings = ExtractSettings()):
+    def __init__(self, settings: ExtractSettings, engine):
         self.settings = settings
-        self.engine = ENGINES[settings.engine](settings)
+        self.engine = engine  # reads a Frame: engine.read(frame) -> Reading
+
+    @classmethod
+    def load(cls, settings: ExtractSettings = ExtractSettings()) -> Pipeline:
+        """The engine of ``settings``, loaded (the model's weights read from disk) once."""
+        return cls(settings, ENGINES[settings.engine]().load(settings))
 
     def extract(self, path: str | Path, ocr: bool | None = None) -> Extraction:
         """Extract one report file; InputError names the file when it cannot be read. ``ocr``:
@@ -97,36 +103,25 @@ class Pipeline:
         if not text.strip():
             raise InputError(name, "empty text")
         check_text_size(text, name)
-        _check_figures(text, name)
+        frame = Frame.of(text)
+        _check_figures(frame.folded, name)
         check_deadline(name)
         try:
-            reading = self.engine.extract(text)
+            reading = self.engine.read(frame)
         except OverflowError as exc:  # a figure beyond any float: the digits guard missed its form
             raise LimitError(name, "a figure too large to be a count or an amount", "digits") from exc
         check_deadline(name)
         if reading.found_rows < MIN_ROWS_FOUND:
             raise InputError(name, "not a government information-disclosure annual report: "
                                    f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
-        _check_is_disclosure_report(text, reading, name)
+        _check_is_disclosure_report(frame, reading, name)
         _check_values(reading.cells, name)
-        cells = reading.cells
-        values = {k: c.value for k, c in cells.items()}
-        validation = check_relations(values, reading.template.value, reading.other_form.value)
-        status, review = reading.status, list(reading.review)
         declared = (self.settings.ocr if ocr is None else ocr) or document.read_by_ocr
-        inconsistent = list(reading.inconsistent)
-        if read_by_ocr(declared, reading.ocr_traces):
-            cells, held = hold_for_review(cells, reading.template.value, reading.other_form.value)
-            review += [k for k in held if k not in review]
-            inconsistent = []  # what OCR read cannot convict the report of an arithmetic error
-            if held and status in (VERIFIED, SOURCE_INCONSISTENT):
-                status = NEEDS_REVIEW
-        if status is None:  # one engine alone cannot tell the author's arithmetic from a misreading
-            review = [k for k, c in cells.items() if c.confidence < REVIEW_BELOW]
-            status = VERIFIED if validation.ok and not review else NEEDS_REVIEW
-        report = validation.to_json()
-        report["source_inconsistent"] = inconsistent
-        agency = detect_agency(text)
+        verdict = judge(reading.cells, reading.template.value, reading.other_form.value, review=reading.review,
+                        inconsistent=reading.inconsistent, ocr_declared=declared, ocr_traces=reading.ocr_traces)
+        cells = verdict.cells
+        report = verdict.validation.to_json()
+        report["source_inconsistent"] = verdict.inconsistent
         if document.layout is not None:
             _place_cells(cells, document.layout)
         return Extraction(
@@ -136,24 +131,24 @@ class Pipeline:
             template=reading.template,
             other_form=reading.other_form,
             year=reading.year,
-            agency=agency,
+            agency=frame.agency,
             cells=cells,
             engine=self.settings.engine,
             text=text,
             validation=report,
             warnings=document.notes + reading.warnings,
-            status=status,
-            review=review,
+            status=verdict.status,
+            review=verdict.review,
             repairs=reading.repairs,
             pages=document.layout.pages if document.layout is not None else None,
         )
 
 
-def _check_figures(text: str, source: str) -> None:
+def _check_figures(folded: str, source: str) -> None:
     """LimitError for a run of digits longer than the digits limit: no count or amount is that long,
     and such a number overflows every float the arithmetic takes."""
     most = limit("digits")
-    for m in _DIGIT_RUN.finditer(fold(text)):
+    for m in _DIGIT_RUN.finditer(folded):
         digits = sum(ch.isdigit() for ch in m.group())
         if digits > most:
             raise LimitError(source, f"a figure of {digits:,} digits at offset {m.start()}", "digits")
@@ -167,14 +162,14 @@ def _check_values(cells: dict, source: str) -> None:
             raise LimitError(source, f"{key}: a figure of {len(str(int(abs(cell.value)))):,} digits", "digits")
 
 
-def _check_is_disclosure_report(text: str, reading, source: str) -> None:
+def _check_is_disclosure_report(frame: Frame, reading, source: str) -> None:
     """InputError when the text is not a 政府信息公开工作年度报告: too few rows of 表三 and no title or
     table heading of one."""
     t3_rows = {key.rsplit(".", 1)[0] for key, cell in reading.cells.items()
                if key.startswith("t3.") and cell.start is not None and cell.value is not None}
     if len(t3_rows) >= MIN_T3_ROWS:
         return
-    compact = CompactText.of(fold(text)).chars
+    compact = frame.compact.chars
     if any(marker in compact for marker in REPORT_MARKERS):
         return
     raise InputError(source, "not a government information-disclosure annual report (政府信息公开工作年度报告): "
@@ -211,10 +206,17 @@ def extract(path: str | Path, settings: ExtractSettings = ExtractSettings()) -> 
     >>> result.values()["t2.procurement.amount"]  # doctest: +SKIP
     96558
     """
-    return Pipeline(settings).extract(path)
+    return loaded_pipeline(settings).extract(path)
 
 
 def extract_text(text: str, doc_id: str = "text", source: str | None = None, encoding: str | None = None,
                  settings: ExtractSettings = ExtractSettings()) -> Extraction:
     """Extract a report already read into a string; offsets point into ``text``."""
-    return Pipeline(settings).extract_text(text, doc_id, source, encoding)
+    return loaded_pipeline(settings).extract_text(text, doc_id, source, encoding)
+
+
+@lru_cache(maxsize=4)
+def loaded_pipeline(settings: ExtractSettings) -> Pipeline:
+    """One Pipeline per settings for the library's ``extract``/``extract_text``: the model loads
+    once per process, not once per call."""
+    return Pipeline.load(settings)

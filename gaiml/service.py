@@ -565,7 +565,7 @@ def load_pipeline(settings: ExtractSettings) -> Pipeline:
     log = logging.getLogger("uvicorn.error")
     log.info("loading the %s ...", describe_engine(settings))
     started = time.perf_counter()
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline.load(settings)
     log.info("engine loaded in %.1f s", time.perf_counter() - started)
     return pipeline
 

@@ -321,3 +321,9 @@ class CompactText:
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of compact characters [start, end)."""
         return self.offsets[start], self.offsets[end - 1] + 1
+
+
+def pipes_separate(folded: str) -> bool:
+    """Pipes are cell separators when several lines carry them (pipe-mangled or markdown); in other
+    text a "|" is OCR's reading of a 1 or of a table rule."""
+    return sum(1 for line in folded.splitlines() if "|" in line) >= 3

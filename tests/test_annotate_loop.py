@@ -14,7 +14,7 @@ from gaiml.annotate.rounds import model_version
 from gaiml.cli import app
 from gaiml.model.tokenizer import build_tokenizer, character_inventory
 from tests.annotator import annotate, pool_document, write_gold, write_pool
-from training.train import (DataConfig, ModelConfig, TrainConfig, TrainSettings, batches, build_model, build_windows,
+from gaiml.model.finetune import (DataConfig, ModelConfig, TrainConfig, TrainSettings, batches, build_model, build_windows,
                             evaluate_dev, save_model)
 
 PROJECT = "gaiml test round"

@@ -26,7 +26,7 @@ def results(tmp_path_factory):
     cells = dict(seed.gold["cells"], **{"t4.review.total": seed.gold["cells"]["t4.review.total"] + 1})
     (root / f"{INCONSISTENT}.txt").write_text(relayout(seed.text, {**seed.gold, "cells": cells}, "pipe"), encoding="utf-8")
     (root / "empty.txt").write_bytes(b"")
-    pipeline = Pipeline(ExtractSettings(engine="rules"))  # what is exported, not how it was read
+    pipeline = Pipeline.load(ExtractSettings(engine="rules"))  # what is exported, not how it was read
     paths = [s.path for s in ALL_SEEDS] + [root / f"{INCONSISTENT}.txt", root / "empty.txt"]
     out = root / "results.jsonl"
     out.write_text("".join(json.dumps(extract_line(str(p), pipeline=pipeline), ensure_ascii=False) + "\n"

@@ -13,7 +13,7 @@ from gaiml import schema
 from gaiml.auto import AutoExtractor
 from gaiml.document import Reading
 from gaiml.pipeline import ExtractSettings, Pipeline
-from gaiml.reconcile import reconcile
+from gaiml.verify.reconcile import reconcile
 from gaiml.rules import RuleExtractor
 from gaiml.rules.glued import NOTE, UNIQUE_NOTE
 from gaiml.values import values_equal
@@ -89,7 +89,7 @@ def _splits(text: str, kinds: list[str]):
 def test_glued_seed_extracts_or_goes_to_review(seed, variant, engine):
     gold = seed.gold if variant is None else vary_values(seed.gold, random.Random(variant))
     text = glued_text(seed, gold)
-    pipeline = Pipeline(ExtractSettings(engine="rules"))
+    pipeline = Pipeline.load(ExtractSettings(engine="rules"))
     if engine == "auto":  # rules + arithmetic, the model left out to keep the test fast
         pipeline.engine = AutoExtractor(RuleExtractor(), None)
     result = pipeline.extract_text(text)
@@ -161,7 +161,7 @@ def test_a_negative_change_is_read():
     gold["cells"]["t2.licensing.decisions"] = 0
     text = glued_text(seed, gold)
     assert "行政事业性收费8-18" in text and "行政许可0-180" in text
-    out = Pipeline(ExtractSettings(engine="rules")).extract_text(text).to_json()
+    out = Pipeline.load(ExtractSettings(engine="rules")).extract_text(text).to_json()
     change = out["cells"]["t2.fees.change"]
     assert (change["value"], change["text"]) == (-18, "-18") and "t2.fees.change" not in out["review"]
     # 0|-18|0 or 0|-1|80: a sign is no blank, and the split is left to a person
@@ -176,7 +176,7 @@ def test_an_open_t2_run_lists_its_candidates():
     gold["cells"].update({"t2.rules.issued": 3, "t2.rules.repealed": 0, "t2.rules.in_force": 12})
     text = glued_text(seed, gold)
     assert "规章3012" in text
-    out = Pipeline(ExtractSettings(engine="rules")).extract_text(text).to_json()
+    out = Pipeline.load(ExtractSettings(engine="rules")).extract_text(text).to_json()
     for key in ("t2.rules.issued", "t2.rules.in_force"):
         assert key in out["review"]
         assert "3|0|12" in out["cells"][key]["note"] and "30|1|2" in out["cells"][key]["note"]

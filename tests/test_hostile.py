@@ -47,7 +47,7 @@ def cli(*args, cwd=REPO, timeout=120, **kwargs) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def pipeline():
-    return Pipeline(RULES)
+    return Pipeline.load(RULES)
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,7 @@ def _serving(app):
 
 
 def test_hostile_service_closes_a_connection_that_sends_half_a_body():
-    with _serving(create_app(RULES, pipeline=Pipeline(RULES), body_timeout=1)) as port:
+    with _serving(create_app(RULES, pipeline=Pipeline.load(RULES), body_timeout=1)) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"POST /extract HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
                          b"Content-Length: 1000\r\n\r\n" + b"x" * 100)
@@ -444,7 +444,7 @@ def test_hostile_one_bad_byte_does_not_make_a_report_binary(damage, pipeline):
 def test_hostile_tolerant_decoding_warns_in_the_document(tmp_path):
     path = tmp_path / "stray.txt"
     path.write_bytes(SEED.text.encode("utf-8") + b"\xe6\x8a")
-    doc = Pipeline(RULES).extract_document(read_document(path))
+    doc = Pipeline.load(RULES).extract_document(read_document(path))
     assert any("U+FFFD" in w for w in doc.warnings)
 
 
@@ -515,7 +515,7 @@ def test_hostile_label_studio_pull_rejects_per_task_and_keeps_the_rest():
 # ------------------------------------------------------------------ 11. service exposure
 
 def test_hostile_service_bearer_token():
-    with TestClient(create_app(RULES, pipeline=Pipeline(RULES), token="s3cret")) as c:
+    with TestClient(create_app(RULES, pipeline=Pipeline.load(RULES), token="s3cret")) as c:
         assert c.get("/health").status_code == 200
         assert c.get("/version").status_code == 401
         assert c.post("/extract", json={"text": SEED.text}).status_code == 401
@@ -526,7 +526,7 @@ def test_hostile_service_bearer_token():
 
 
 def test_hostile_service_refuses_cross_origin_and_foreign_hosts():
-    app = create_app(RULES, pipeline=Pipeline(RULES), allowed_hosts=["localhost", "127.0.0.1", "::1"],
+    app = create_app(RULES, pipeline=Pipeline.load(RULES), allowed_hosts=["localhost", "127.0.0.1", "::1"],
                      allowed_origins=["https://intranet.example"])
     with TestClient(app, base_url="http://127.0.0.1:8000") as c:
 

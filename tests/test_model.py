@@ -16,7 +16,7 @@ from gaiml.model.tags import TaggedSpan, spans_to_tags, tag_list, tags_to_spans
 from gaiml.model.tokenizer import build_tokenizer, character_inventory, encode_chars
 from gaiml.model.windows import owner_windows, window_starts
 from training.synth.generate import generate
-from training.train import DataConfig, ModelConfig, TrainConfig, TrainSettings, batches, build_model, build_windows, save_model
+from gaiml.model.finetune import DataConfig, ModelConfig, TrainConfig, TrainSettings, batches, build_model, build_windows, save_model
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +220,8 @@ def test_model_tiny_training_loss_falls_and_save_load_is_identical(tmp_path, tok
     out = tmp_path / "model"
     save_model(model, tokenizer, cfg, {"entity_f1": 0.0}, out)
     model.eval()
-    in_memory = ModelExtractor(model, tokenizer, json.loads((out / META_FILE).read_text()))
+    meta = json.loads((out / META_FILE).read_text())
+    in_memory = ModelExtractor(model, tokenizer, meta, FigureReader(meta["tags"]))
     loaded = ModelExtractor.from_dir(out)
     text = docs[1]["text"]
     a, b = in_memory.predict(text), loaded.predict(text)

@@ -189,7 +189,7 @@ def _all_help() -> dict[str, str]:
 
 def test_help_texts_agree_with_the_output():
     from gaiml.export import cell_status
-    from gaiml.reconcile import NEEDS_REVIEW, SOURCE_INCONSISTENT, VERIFIED
+    from gaiml.verify.status import NEEDS_REVIEW, SOURCE_INCONSISTENT, VERIFIED
 
     assert {VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW} == STATUS_WORDS - {"failed"}
     assert {cell_status("k", {"k"}, set()), cell_status("k", set(), {"k"}), cell_status("k", set(), set())} \

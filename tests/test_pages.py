@@ -12,7 +12,7 @@ from formats import to_text_pdf
 
 from conftest import ALL_SEEDS
 
-RULES = Pipeline(ExtractSettings(engine="rules"))
+RULES = Pipeline.load(ExtractSettings(engine="rules"))
 
 
 def _table(page, boxes_texts):

@@ -23,7 +23,7 @@ from relayout import blank_some, vary_values
 
 from conftest import ALL_SEEDS
 
-PIPELINE = Pipeline()
+PIPELINE = Pipeline.load()
 
 
 def write_format(seed, fmt: str, folder, gold=None):

@@ -7,7 +7,7 @@ import pytest
 
 from gaiml.output import check_output
 from gaiml.pipeline import ExtractSettings, extract_text
-from gaiml.rules.complete import BLANK_COLUMN_ROWS
+from gaiml.verify.complete import BLANK_COLUMN_ROWS
 from gaiml.values import values_equal
 from relayout import STYLES, WRITERS, blank_some, relayout, vary_values
 

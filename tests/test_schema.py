@@ -1,5 +1,5 @@
 from gaiml import schema
-from gaiml.validate import check_relations
+from gaiml.verify import check_relations
 
 from conftest import ALL_SEEDS
 

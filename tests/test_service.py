@@ -84,7 +84,7 @@ def client(server):
 @functools.cache
 def local_pipeline() -> Pipeline:
     """The default engine, loaded once for all comparisons."""
-    return Pipeline(ExtractSettings())
+    return Pipeline.load(ExtractSettings())
 
 
 def local_document(seed, **fields) -> dict:

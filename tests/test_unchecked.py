@@ -8,7 +8,7 @@ import pytest
 
 from gaiml.evaluate import evaluate
 from gaiml.pipeline import ExtractSettings, Pipeline
-from gaiml.unchecked import UNCHECKED_CONFIDENCE, unconfirmed
+from gaiml.verify.unchecked import UNCHECKED_CONFIDENCE, unconfirmed
 
 from conftest import ALL_SEEDS, SEEDS
 
@@ -17,7 +17,7 @@ SEED = next(s for s in ALL_SEEDS if s.doc_id.startswith("002"))  # verified, wit
 
 @pytest.fixture(scope="module")
 def rules():
-    return Pipeline(ExtractSettings(engine="rules"))
+    return Pipeline.load(ExtractSettings(engine="rules"))
 
 
 def test_declared_ocr_holds_unchecked_figures_for_review(rules):
@@ -82,7 +82,7 @@ def test_ocr_read_broken_relation_sends_its_cells_to_review_not_to_the_author():
     figures = line.rstrip("\t").split("\t")
     figures[-2] = str(int(figures[-2]) + 22)  # 其他 read "2x" for "x", the row's total as printed
     text = seed.text.replace(line, "\t".join(figures))
-    auto = Pipeline(ExtractSettings(engine="auto"))
+    auto = Pipeline.load(ExtractSettings(engine="auto"))
     plain = auto.extract_text(text)
     read = auto.extract_text(text, ocr=True)
     broken = {k for r in read.validation["broken"] for k in r["left"] + r["right"]}

@@ -4,7 +4,7 @@ import pytest
 
 from gaiml import schema
 from gaiml.pipeline import extract_text
-from gaiml.validate import check_relations
+from gaiml.verify import check_relations
 from relayout import relayout
 
 from conftest import ALL_SEEDS

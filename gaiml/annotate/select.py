@@ -20,13 +20,14 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..auto import AutoExtractor
 from ..document import Reading
 from ..errors import GaimlError
+from ..frame import Frame
 from ..readers import read_document
-from ..reconcile import reconcile
 from ..rules import RuleExtractor
-from ..validate import check_relations
 from ..values import values_equal
+from ..verify import check_relations
 
 UNSURE_MARGIN = 0.5  # a character whose top two tags are closer than this counts as unsure
 BROKEN_SATURATES = 3
@@ -101,22 +102,22 @@ def table_region(text: str, readings: list[Reading]) -> tuple[int, int]:
     return (min(starts), max(ends)) if starts else (0, len(text))
 
 
-def score_document(path: Path, text: str, rules: RuleExtractor, model=None) -> Candidate | None:
-    """The candidate record of one report, or None when it is not such a report."""
-    by_rules = rules.extract(text)
-    by_model = model.extract(text) if model is not None else None
+def score_document(path: Path, text: str, auto: AutoExtractor) -> Candidate | None:
+    """The candidate record of one report, or None when it is not such a report: scored through
+    the ``auto`` engine, whose reading runs the model once."""
+    both = auto.read_both(Frame.of(text))
+    by_rules, by_model, decision = both.by_rules, both.by_model, both.decision
     if max(by_rules.found_rows, by_model.found_rows if by_model else 0) < MIN_ROWS_FOUND:
         return None
     template, form = by_rules.template.value, by_rules.other_form.value
     readings = [by_rules] + ([by_model] if by_model else [])
     lo, hi = table_region(text, readings)
     cand = Candidate(path.stem, str(path), template, layout_signature(text[lo:hi]), cells=len(by_rules.cells))
-    decision = reconcile(by_rules, by_model, template, form)
     validation = check_relations({k: c.value for k, c in decision.cells.items()}, template, form)
     cand.broken = [b.relation for b in validation.broken if b.relation not in decision.inconsistent]
-    if model is not None:
+    if by_model is not None:
         cand.model = True
-        prediction = model.predict(text)
+        prediction = both.prediction
         margins = [s - r for s, r in zip(prediction.scores[lo:hi], prediction.runner_up[lo:hi])]
         cand.uncertainty = round(sum(1 - m for m in margins) / len(margins), 4) if margins else 0.0
         cand.unsure_chars = sum(m < UNSURE_MARGIN for m in margins)
@@ -166,7 +167,7 @@ def select(pool: str | Path, k: int, model=None, exclude: set[str] = frozenset()
 
     from tqdm import tqdm
 
-    rules = RuleExtractor()
+    auto = AutoExtractor(RuleExtractor(), model)
     candidates = []
     bar = tqdm(pool_files(Path(pool)), unit="doc", desc="scoring", file=sys.stderr, disable=not progress,
                dynamic_ncols=True, mininterval=0.1 if sys.stderr.isatty() else 5.0)
@@ -178,7 +179,7 @@ def select(pool: str | Path, k: int, model=None, exclude: set[str] = frozenset()
         except GaimlError as exc:
             _skip(bar, on_skip, path, str(exc))
             continue
-        cand = score_document(path, text, rules, model)
+        cand = score_document(path, text, auto)
         if cand is None:
             _skip(bar, on_skip, path, "not a government information-disclosure annual report")
             continue

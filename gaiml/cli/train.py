@@ -15,21 +15,11 @@ ON_THE_FLY_STYLES = ("tabs", "pipes", "cell_lines", "markdown", "tabs_ocrnoise",
 ON_THE_FLY_SEED0 = 90 * 10_000_000  # a run seed of its own, far from the datasets' and the benchmark's
 
 
-def _import_training() -> None:
-    """Make the repository's ``training`` package importable (it is not installed with gaiml)."""
-    import importlib.util
-    import sys
-
-    if importlib.util.find_spec("training") is None:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-
 def generated_documents(synth: Path | None, base_config, count: int) -> tuple[list[dict], str]:
     """Generated documents to mix in: a dataset folder (``--synth``, else the base model's
-    training set when present), else ``count`` documents generated now."""
-    from training.train import REPO
-
-    folder = synth or REPO / base_config.data.train_dir
+    training set, relative to the current directory, when present), else ``count`` documents
+    generated now by the repository's generator (the ``training`` package, installed with gaiml)."""
+    folder = synth or Path(base_config.data.train_dir)
     if (folder / "dataset_info.json").exists() or (folder / "state.json").exists():
         from datasets import load_from_disk
 
@@ -66,8 +56,7 @@ def train_command(
     `gaiml eval --engine model --model DIR`."""
     from ..annotate.rounds import load_round
 
-    _import_training()
-    from training.train import config_of_model, fine_tune
+    from ..model.finetune import config_of_model, fine_tune
 
     out = out or Path("models") / annotations[0].stem
     if out.resolve() == base.resolve():

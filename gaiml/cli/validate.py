@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..output import OutputError, check_output
-from ..validate import check_relations
+from ..verify import check_relations
 
 
 def validate_command(

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..detect import detect_other_form, detect_template, detect_year
-from ..document import Field, Reading
+from ..document import Reading
 from ..errors import ModelError
-from ..rules.layouts import pipes_separate
-from ..text import CompactText, fold
+from ..frame import Frame
+from ..text import fold, pipes_separate
 from .decode import ENGINE, spans_to_cells
 from .figures import FigureReader
 from .tags import tag_list, tags_to_spans, tags_version
@@ -44,15 +43,29 @@ class ModelExtractor:
 
     name = ENGINE
 
-    def __init__(self, model, tokenizer, meta: dict, batch_size: int = 16):
+    def __init__(self, model, tokenizer, meta: dict, figures: FigureReader, batch_size: int = 16):
         self.model = model
         self.tokenizer = tokenizer
         self.meta = meta
+        self.figures = figures
         self.batch_size = batch_size
-        self.window = int(meta["window"])
-        self.stride = int(meta["stride"])
-        self.labels = list(meta["tags"])
-        self.figures = FigureReader(self.labels)
+
+    @property
+    def window(self) -> int:
+        return int(self.meta["window"])
+
+    @property
+    def stride(self) -> int:
+        return int(self.meta["stride"])
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.meta["tags"])
+
+    @classmethod
+    def load(cls, settings) -> ModelExtractor:
+        """The model of ``settings.model_dir`` (default models/default)."""
+        return cls.from_dir(settings.model_dir or DEFAULT_MODEL_DIR)
 
     @classmethod
     def from_dir(cls, directory: str | Path = DEFAULT_MODEL_DIR) -> ModelExtractor:
@@ -72,7 +85,7 @@ class ModelExtractor:
         hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         model = BertForTokenClassification.from_pretrained(directory, local_files_only=True)
         model.eval()
-        return cls(model, load_tokenizer(directory), meta)
+        return cls(model, load_tokenizer(directory), meta, FigureReader(list(meta["tags"])))
 
     def predict(self, text: str) -> Prediction:
         """Tag every character of ``text`` (folded first; offsets are unchanged)."""
@@ -80,8 +93,9 @@ class ModelExtractor:
 
         folded = fold(text)
         ids = encode_chars(self.tokenizer, folded)
+        labels = self.labels
         if not ids:
-            return Prediction([], [], [], np.zeros((0, len(self.labels)), dtype=np.float32))
+            return Prediction([], [], [], np.zeros((0, len(labels)), dtype=np.float32))
         starts = window_starts(len(ids), self.window, self.stride)
         cls_id, sep_id = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
         pad_id = self.tokenizer.token_to_id("[PAD]")
@@ -95,7 +109,7 @@ class ModelExtractor:
                 logits = self.model(input_ids=input_ids, attention_mask=mask).logits
                 window_probs.extend(torch.softmax(logits, dim=-1)[:, 1:-1].numpy())
         # Every character from the window it owns, copied a stretch of one owner at a time.
-        probs = np.empty((len(ids), len(self.labels)), dtype=np.float32)
+        probs = np.empty((len(ids), len(labels)), dtype=np.float32)
         owners = owner_windows(len(ids), self.window, starts)
         a = 0
         while a < len(ids):
@@ -105,23 +119,23 @@ class ModelExtractor:
             probs[a:b] = window_probs[w][a - starts[w]:b - starts[w]]
             a = b
         top2 = np.sort(np.partition(probs, -2, axis=1)[:, -2:], axis=1)
-        tags = [self.labels[i] for i in probs.argmax(axis=1).tolist()]
+        tags = [labels[i] for i in probs.argmax(axis=1).tolist()]
         return Prediction(tags, top2[:, 1].tolist(), top2[:, 0].tolist(), probs)
 
     def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> Reading:
-        """Cells of ``text``; template, form and year are detected as the rules do, unless given."""
-        folded = fold(text)
-        compact = CompactText.of(folded)
-        year = detect_year(text)
-        template = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
-        form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
-        prediction = self.predict(text)
+        """Cells of a bare ``text``; ``template``/``other_form`` override detection."""
+        return self.read(Frame.of(text, template, other_form))
+
+    def read(self, frame: Frame, prediction: Prediction | None = None) -> Reading:
+        """Cells of a report whose template, form and year the pipeline detected; ``prediction``:
+        the text's tags when already predicted (active learning scores them too)."""
+        prediction = prediction or self.predict(frame.text)
         spans = self.figures.read(tags_to_spans(prediction.tags, prediction.scores), prediction.tags, prediction.probs,
-                                  delimited=pipes_separate(folded))
+                                  delimited=pipes_separate(frame.folded))
         warnings: list[str] = []
-        cells = spans_to_cells(text, spans, template.value, form.value, warnings)
+        cells = spans_to_cells(frame.text, spans, frame.template.value, frame.other_form.value, warnings)
         rows_found = len({s.entity for s in spans if s.entity.startswith("ROW=")})
-        return Reading(template, form, year, cells, rows_found, warnings)
+        return Reading(frame.template, frame.other_form, frame.year, cells, rows_found, warnings)
 
 
 __all__ = ["DEFAULT_MODEL_DIR", "ModelExtractor", "Prediction", "tag_list"]

@@ -20,7 +20,7 @@ import math
 
 from .. import schema
 from ..document import CellReading
-from ..rules.complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
+from ..verify.complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
 from ..values import parse_cell
 from .tags import TaggedSpan
 

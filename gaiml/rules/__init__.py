@@ -13,16 +13,16 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .. import schema
-from ..detect import detect_other_form, detect_template, detect_year
-from ..document import CellReading, Field, Reading
-from ..text import CompactText, fold
+from ..document import CellReading, Reading
+from ..frame import Frame
+from ..text import fold, pipes_separate
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from . import glued as G
 from . import header_rows as H
 from . import stream_order as S
-from .complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
-from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, pipes_separate, place_by_columns, tab_rows
+from ..verify.complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
+from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
 
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
@@ -50,13 +50,19 @@ class RuleExtractor:
 
     name = ENGINE
 
+    @classmethod
+    def load(cls, settings=None) -> RuleExtractor:
+        """The rules need nothing loaded; the same call as every engine's (``gaiml.pipeline.ENGINES``)."""
+        return cls()
+
     def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> Reading:
-        """Read the tables of ``text``; ``template``/``other_form`` override detection."""
-        folded = fold(text)
-        compact = CompactText.of(folded)
-        year = detect_year(text)
-        tpl = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
-        form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
+        """Read the tables of a bare ``text``; ``template``/``other_form`` override detection."""
+        return self.read(Frame.of(text, template, other_form))
+
+    def read(self, frame: Frame) -> Reading:
+        """Read the tables of a report whose template, form and year the pipeline detected."""
+        text, folded, compact = frame.text, frame.folded, frame.compact
+        year, tpl, form = frame.year, frame.template, frame.other_form
         pipes = pipes_separate(folded)
         masked = mask_non_figures(folded, pipes)
         numbering = H.numbering_rows(masked)

@@ -25,13 +25,14 @@ import re
 import time
 from dataclasses import dataclass
 
+from ..document import GLUED_NOTE
 from ..schema import AMOUNT, CHANGE, TOLERANCE, Relation
 from ..values import Value, number
 
 # Confidence of a cell the arithmetic split uniquely, of one it left open (review), and of one
 # the row's own relation split uniquely while the table's other relations are broken.
 UNIQUE, AMBIGUOUS, ROW_ONLY = 0.93, 0.5, 0.9
-NOTE = "glued figures"
+NOTE = GLUED_NOTE
 UNIQUE_NOTE = NOTE + " split by the arithmetic"
 MAX_DIGITS = 7  # no count of these reports runs past millions
 MAX_SPLITS = 5000  # splits of one row beyond which the row is not worth guessing

@@ -58,11 +58,6 @@ class Item:
 FUSED_ZEROS = "fused zeros split"  # the warning of a row whose zeros OCR ran together
 
 
-def pipes_separate(folded: str) -> bool:
-    """Pipes are cell separators when several lines carry them (pipe-mangled or markdown)."""
-    return sum(1 for line in folded.splitlines() if "|" in line) >= 3
-
-
 def mask_non_figures(folded: str, pipes_separate: bool) -> str:
     """The folded text with page numbers, list numbers, dates, notes etc. replaced by a filler."""
     out = folded if pipes_separate else folded.replace("|", "l")  # OCR: "|" for 1 in unruled text

@@ -9,7 +9,7 @@ it departs from what is printed, the more evidence it needs.
 
 from __future__ import annotations
 
-from .values import Value, parse_cell
+from ..values import Value, parse_cell
 
 # digit -> digits it is commonly misread as (both directions listed)
 CONFUSABLE = {"0": "8", "1": "7", "3": "8", "5": "6", "6": "59", "7": "1", "8": "03", "9": "6"}

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import schema
-from .document import CellReading
+from .. import schema
+from ..document import CellReading
 
 OCR_TRACES = 2
-UNCHECKED_CONFIDENCE = 0.85  # below the review threshold (reconcile.REVIEW_BELOW)
+UNCHECKED_CONFIDENCE = 0.85  # below the review threshold (status.REVIEW_BELOW)
 
 
 def read_by_ocr(declared: bool, ocr_traces: int | None) -> bool:

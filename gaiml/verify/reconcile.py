@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import schema
+from .. import schema
+from ..document import GLUED_NOTE as GLUED, CellReading, Reading
+from ..values import Value, values_equal
 from .confusions import confusable_readings
-from .document import CellReading, Reading
-from .rules.glued import NOTE as GLUED
-from .values import Value, values_equal
+from .status import REVIEW_BELOW
 
-VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW = "verified", "source-inconsistent", "needs review"
-REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
 SETTLED = 0.95  # a disagreement of the engines that every relation of the cell settles
 MAX_ROUNDS = 40
 # Both chosen on the development split (data/dev_split), never the benchmark:
@@ -43,7 +41,6 @@ class Candidate:
 class Decision:
     cells: dict[str, CellReading]
     repairs: list[dict]
-    status: str
     inconsistent: list[str]  # relations the source itself breaks
     review: list[str]  # cells a person should look at
 
@@ -146,8 +143,6 @@ def _hold_unplaced(decision: Decision, rules: Reading, touching) -> Decision:
             continue
         decision.cells[key] = replace(cell, confidence=0.5, note="the rules could not place this row; the model's placement is unchecked")
         decision.review.append(key)
-        if decision.status != NEEDS_REVIEW:
-            decision.status = NEEDS_REVIEW
     return decision
 
 
@@ -296,10 +291,4 @@ def _decide(index, relations, touching, options, chosen, values, repairs, agreed
             review.append(key)
     still = [r for r in relations if r.broken(values)]
     inconsistent = [r.name for r in still if all(chosen.get(k) and chosen[k].source in agreed for k in r.keys)]
-    if still and len(inconsistent) == len(still) and not review:
-        status = SOURCE_INCONSISTENT
-    elif still or review:
-        status = NEEDS_REVIEW
-    else:
-        status = VERIFIED
-    return Decision(cells, repairs, status, inconsistent, review)
+    return Decision(cells, repairs, inconsistent, review)

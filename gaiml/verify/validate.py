@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import schema
-from .values import Value
+from .. import schema
+from ..values import Value
 
 
 @dataclass(frozen=True)
