@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/repairs.py --gold data/dev_split/gold --inputs data/dev_split/raw
 
 For every document whose gold file carries spans (generated data), one non-zero 表三/表四 figure
-with an OCR-confusable digit (gaiml/confusions.py) gets that digit printed the other way, as a scan
+with an OCR-confusable digit (gaiml/verify/confusions.py) gets that digit printed the other way, as a scan
 would misread it; the text is extracted as OCR output. Printed: how many misprints `auto` repaired
 (right or wrong), how many it left for review, how many it let through unflagged, and how many
 documents came out `verified` with a wrong cell. Deterministic from --seed.
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         got = result.cells[key]
         if values_equal(got.value, gold["cells"][key]):
             tally["misprint read right"] += 1
-        elif key in result.review:
+        elif key in result.review_cells():
             tally["misprint wrong, in review"] += 1
         else:
             tally["misprint wrong, unflagged"] += 1

@@ -10,6 +10,7 @@ from .errors import ModelError
 from .frame import Frame
 from .rules import RuleExtractor
 from .verify.reconcile import Decision, reconcile
+from .verify.unchecked import read_by_ocr
 
 
 @dataclass
@@ -73,5 +74,6 @@ class AutoExtractor:
         if self.model is not None:
             prediction = self.model.predict(frame.text)
             by_model = self.model.read(frame, prediction)
-        decision = reconcile(by_rules, by_model, frame.template.value, frame.other_form.value)
+        misreads = read_by_ocr(frame.ocr_declared, by_rules.ocr_traces)  # else a figure is what it prints
+        decision = reconcile(by_rules, by_model, frame.template.value, frame.other_form.value, misreads)
         return AutoReading(by_rules, by_model, prediction, decision)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .output import OUTPUT_VERSION
 from .values import Value
 
 # Notes an engine writes that the judge (gaiml/verify) reads: a cell read from a run of figures
 # glued together ("规章3012"), split by the arithmetic (rules/glued.py).
 GLUED_NOTE = "glued figures"
+# Notes of a blank the text prints, as the engines write them: a blank slot of its row, a row's
+# figures placed by column position leaving this one blank, a table that leaves a whole column blank.
+BLANK_CELL_NOTE = "blank cell"
+BLANK_BY_POSITION_NOTE = "blank by column position"
+BLANK_COLUMN_NOTE = "blank: the table leaves this column blank in its rows one figure short"
+PRINTED_BLANK_NOTES = (BLANK_CELL_NOTE, BLANK_BY_POSITION_NOTE, BLANK_COLUMN_NOTE)
 
 @dataclass
 class CellReading:
@@ -72,7 +79,7 @@ class Reading:
     # (None: the engine does not judge; gaiml/verify/status.py does) and the broken relations
     # they blame on the report itself.
     repairs: list[dict] = field(default_factory=list)
-    review: list[str] | None = None
+    review: list | None = None  # of gaiml.verify.status.ReviewItem
     inconsistent: list[str] = field(default_factory=list)
     # Signs of OCR damage the rules met (gaiml/verify/unchecked.py); None from engines that do not look.
     ocr_traces: int | None = None
@@ -95,16 +102,21 @@ class Extraction:
     validation: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     status: str = "needs review"  # verified, source-inconsistent or needs review
-    review: list[str] = field(default_factory=list)  # cells a person should look at
+    review: list = field(default_factory=list)  # ReviewItems: cells a person should look at, and why
     repairs: list[dict] = field(default_factory=list)  # readings that differ from the printed text
     pages: list | None = None  # PDFs and scans: gaiml.pages.PageInfo of every page read
 
     def values(self) -> dict[str, Value]:
         return {key: cell.value for key, cell in self.cells.items()}
 
+    def review_cells(self) -> list[str]:
+        """The keys of the cells in review, riskiest first."""
+        return [item.cell for item in self.review]
+
     def to_json(self) -> dict:
         text = self.text
         return {
+            "output_version": OUTPUT_VERSION,
             "doc_id": self.doc_id,
             "source": self.source,
             "encoding": self.encoding,
@@ -121,7 +133,7 @@ class Extraction:
             },
             "cells": {key: cell.to_json() for key, cell in self.cells.items()},
             "status": self.status,
-            "review": list(self.review),
+            "review": [item.to_json() for item in self.review],
             "repairs": list(self.repairs),
             "validation": self.validation,
             "warnings": list(self.warnings),

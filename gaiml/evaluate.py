@@ -9,6 +9,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from .errors import GaimlError, InputError
+from .output import review_cells
 from .pipeline import ExtractSettings, Pipeline
 from .values import values_equal
 
@@ -54,7 +55,7 @@ def score_document(gold: dict, result: dict | None, style: str, error: str | Non
     """Score one output document (as JSON) against its gold file."""
     score = DocScore(gold["doc_id"], style, error=error)
     got_cells = (result or {}).get("cells", {})
-    review = set((result or {}).get("review", []))
+    review = set(review_cells(result or {}))
     for key, want in gold["cells"].items():
         score.in_review += key in review
         got = got_cells.get(key, {}).get("value") if key in got_cells else None

@@ -3,7 +3,9 @@
 Wide: one row per report, one column per cell key. Three header rows: the cell keys, then the
 table and printed row label (表三 （七）总计), then the printed column label (自然人), so each
 column reads as in the report. Reports of both templates share one file: the union of keys,
-blank where a report's template has no such cell. Long: one row per (report, cell).
+blank where a report's template has no such cell. Every cell whose status is not ``ok`` is named
+with its status in the report's ``flagged`` column, so a repaired or doubtful figure never passes
+for a printed, checked one. Long: one row per (report, cell), with its status and why.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from pathlib import Path
 
 from . import schema
 from .errors import InputError
+from .output import review_items
 from .verify.status import line_status
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
 # The per-report columns before the cells: (field, Chinese header).
 DOCUMENT_COLUMNS = (("doc_id", "文件"), ("source", "来源"), ("template", "模板"), ("year", "年度"),
                     ("agency", "机关"), ("status", "状态"), ("broken_relations", "不成立的勾稽关系"),
-                    ("review", "需复核的单元格"), ("error", "错误"))
-LONG_COLUMNS = ("doc_id", "source", "key", "row_label", "column_label", "value", "confidence", "status", "note")
+                    ("review", "需复核的单元格"), ("flagged", "非正常单元格及其状态"), ("error", "错误"))
+LONG_COLUMNS = ("doc_id", "source", "key", "row_label", "column_label", "value", "confidence", "status", "why", "note")
+# A cell's status in the exports, what a reviewer checks first listed first; "ok" otherwise.
+CELL_STATUSES = ("in-broken-relation", "source-inconsistent", "repaired", "review", "ok")
 # Excel reads UTF-8 CSV as the local code page unless it starts with a BOM.
 CSV_ENCODING = "utf-8-sig"
 
@@ -76,7 +81,8 @@ def wide_rows(docs: list[dict]) -> list[list]:
         failed = "error" in doc
         info = {**doc, "status": line_status(doc),
                 "broken_relations": None if failed else len(doc["validation"]["broken"]),
-                "review": " ".join(doc.get("review", []))}
+                "review": None if failed else " ".join(item["cell"] for item in review_items(doc)),
+                "flagged": None if failed else "; ".join(f"{k}: {v}" for k, v in cell_statuses(doc).items() if v != "ok")}
         values = {} if failed else {k: c["value"] for k, c in doc["cells"].items()}
         rows.append([info.get(name) for name, _ in DOCUMENT_COLUMNS] + [values.get(key) for key, _, _ in columns])
     return rows
@@ -87,23 +93,32 @@ def long_rows(docs: list[dict]):
     yield list(LONG_COLUMNS)
     for doc in docs:
         if "error" in doc:
-            yield [doc.get("doc_id"), doc.get("source"), "", "", "", "", "", "failed", doc["error"]]
+            yield [doc.get("doc_id"), doc.get("source"), "", "", "", "", "", "failed", "", doc["error"]]
             continue
         labels = schema.cell_index(doc["template"], doc["other_form"])
-        broken = {key for b in doc["validation"]["broken"] for key in b["left"] + b["right"]}
-        review = set(doc.get("review", []))
+        statuses = cell_statuses(doc)
+        why = {item["cell"]: item["why"] for item in review_items(doc)}
         for key, cell in doc["cells"].items():
             label = labels[key]
             yield [doc["doc_id"], doc["source"], key, f"{TABLE_NAMES[label.table]} {label.row_label}",
-                   label.column_label, cell["value"], cell["confidence"], cell_status(key, broken, review),
+                   label.column_label, cell["value"], cell["confidence"], statuses[key], why.get(key, ""),
                    cell.get("note", "")]
 
 
-def cell_status(key: str, broken: set[str], review: set[str]) -> str:
-    """in-broken-relation, review (the document lists it) or ok: what a reviewer checks first."""
-    if key in broken:
-        return "in-broken-relation"
-    return "review" if key in review else "ok"
+def cell_statuses(doc: dict) -> dict[str, str]:
+    """Each cell's status (``CELL_STATUSES``): in a broken relation the report is not blamed for,
+    in one the report itself breaks (its printed value kept), repaired (a misread digit read
+    otherwise), in the review list, or ok."""
+    blamed = set(doc["validation"].get("source_inconsistent") or [])
+    broken = {key for b in doc["validation"]["broken"] if b["relation"] not in blamed for key in b["left"] + b["right"]}
+    inconsistent = {key for b in doc["validation"]["broken"] if b["relation"] in blamed for key in b["left"] + b["right"]}
+    repaired = {r["cell"] for r in doc.get("repairs") or [] if r.get("kind") == "misread digit"}
+    review = {item["cell"] for item in review_items(doc)}
+    out = {}
+    for key in doc["cells"]:
+        out[key] = ("in-broken-relation" if key in broken else "source-inconsistent" if key in inconsistent
+                    else "repaired" if key in repaired else "review" if key in review else "ok")
+    return out
 
 
 def write_csv(rows, path: str | Path) -> None:

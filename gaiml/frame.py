@@ -25,16 +25,18 @@ class Frame:
     template: Field
     other_form: Field
     year: Field
+    ocr_declared: bool = False  # the caller says (or gaiml's own OCR knows) the text was read by OCR
 
     @classmethod
-    def of(cls, text: str, template: str | None = None, other_form: str | None = None) -> Frame:
+    def of(cls, text: str, template: str | None = None, other_form: str | None = None,
+           ocr_declared: bool = False) -> Frame:
         """Detect everything of ``text``; a given ``template``/``other_form`` overrides detection."""
         folded = fold(text)
         compact = CompactText.of(folded)
         year = detect_year(text)
         tpl = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
         form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
-        return cls(text, folded, compact, tpl, form, year)
+        return cls(text, folded, compact, tpl, form, year, ocr_declared)
 
     @cached_property
     def agency(self) -> Field:

@@ -10,6 +10,11 @@ from . import schema
 from .errors import GaimlError
 
 
+# The shape of a result document. 2: each review item says why ({"cell", "why"}, riskiest
+# first); 1 (no "output_version"): the review list held bare cell keys.
+OUTPUT_VERSION = 2
+
+
 class OutputError(GaimlError):
     """A result document that does not have the documented shape."""
 
@@ -39,3 +44,14 @@ def check_output(doc: dict) -> None:
         extra = sorted(set(doc["cells"]) - set(expected))
         raise OutputError(f"cell keys differ from template {doc['template']}/{doc['other_form']}: "
                           f"missing {missing[:5]}, unexpected {extra[:5]}")
+
+
+def review_items(doc: dict) -> list[dict]:
+    """A result document's review list as ``{"cell", "why"}`` items, riskiest first; a line of
+    output version 1 (bare cell keys, e.g. resumed from an older file) gets an empty why."""
+    return [item if isinstance(item, dict) else {"cell": item, "why": ""} for item in doc.get("review") or []]
+
+
+def review_cells(doc: dict) -> list[str]:
+    """The keys of the cells a result document sends to review, riskiest first."""
+    return [item["cell"] for item in review_items(doc)]

@@ -15,6 +15,7 @@ from .readers import ReadDocument, read_document
 from .rules import RuleExtractor
 from .text import LimitError, canonical_label, check_deadline, check_text_size, limit
 from .verify.status import judge
+from .verify.unchecked import read_by_ocr
 
 
 # The engine of the CLI, the service and the library when none is named: rules + model + arithmetic
@@ -103,7 +104,8 @@ class Pipeline:
         if not text.strip():
             raise InputError(name, "empty text")
         check_text_size(text, name)
-        frame = Frame.of(text)
+        declared = (self.settings.ocr if ocr is None else ocr) or document.read_by_ocr
+        frame = Frame.of(text, ocr_declared=declared)
         _check_figures(frame.folded, name)
         check_deadline(name)
         try:
@@ -116,9 +118,8 @@ class Pipeline:
                                    f"found {reading.found_rows} table rows (表二/表三/表四 missing)")
         _check_is_disclosure_report(frame, reading, name)
         _check_values(reading.cells, name)
-        declared = (self.settings.ocr if ocr is None else ocr) or document.read_by_ocr
-        verdict = judge(reading.cells, reading.template.value, reading.other_form.value, review=reading.review,
-                        inconsistent=reading.inconsistent, ocr_declared=declared, ocr_traces=reading.ocr_traces)
+        verdict = judge(reading.cells, reading.template.value, reading.other_form.value, flagged=reading.review,
+                        inconsistent=reading.inconsistent, ocr=read_by_ocr(declared, reading.ocr_traces))
         cells = verdict.cells
         report = verdict.validation.to_json()
         report["source_inconsistent"] = verdict.inconsistent

@@ -34,6 +34,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import GaimlError
+from .output import review_cells, review_items
 
 GREEN = (0, 150, 60)
 ORANGE = (255, 130, 0)
@@ -136,7 +137,7 @@ def _some_ids(docs: list[dict], n: int = 5) -> str:
 
 def marks(doc: dict) -> list[Mark]:
     """Every cell with its colour name and label, in the document's order."""
-    review = set(doc.get("review") or [])
+    review = set(review_cells(doc))
     repairs = {r.get("cell"): r for r in doc.get("repairs") or [] if isinstance(r, dict)}
     out = []
     for key, cell in doc["cells"].items():
@@ -443,11 +444,12 @@ def _html(doc: dict, ms: list[Mark], sheet: Image.Image) -> str:
     cells = doc["cells"]
     n = counts(ms)
     rows = []
-    for key in doc.get("review") or []:
+    for item in review_items(doc):
+        key = item["cell"]
         c = cells.get(key, {})
         where = f"p. {c['page']}" if c.get("page") else "no box"
         rows.append(f"<tr><td>{e(key)}</td><td>{e(format_value(c.get('value')))}</td><td>{e(str(c.get('text') or ''))}</td>"
-                    f"<td>{c.get('confidence', '')}</td><td>{e(where)}</td><td>{e(str(c.get('note') or ''))}</td></tr>")
+                    f"<td>{c.get('confidence', '')}</td><td>{e(where)}</td><td>{e(item['why'])}</td></tr>")
     reps = [f"<tr><td>{e(str(r.get('cell')))}</td><td>{e(str(r.get('printed')))}</td><td>{e(str(r.get('was')))}</td>"
             f"<td>{e(str(r.get('chosen')))}</td><td>{e(str(r.get('kind') or ''))}</td><td>{e(str(r.get('why') or ''))}</td></tr>"
             for r in doc.get("repairs") or [] if isinstance(r, dict)]

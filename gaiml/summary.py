@@ -11,8 +11,10 @@ from __future__ import annotations
 import unicodedata
 
 from . import schema
+from .output import review_cells, review_items
 
 MARK_REVIEW, MARK_REPAIRED, MARK_BROKEN = "?", "!", "×"
+REVIEW_SHOWN = 10  # review items listed with why under the tables; the JSON has them all
 ROW_LABEL_WIDTH = 28  # display columns (a CJK character takes two)
 
 
@@ -45,7 +47,7 @@ def render(doc: dict) -> str:
              f"  template: {doc['template']} (其他处理 {doc['other_form']})   year: {doc['year']}   "
              f"agency: {doc['agency'] or '(not found)'}",
              f"  engine:   {doc['engine']}"]
-    review = set(doc.get("review") or [])
+    review = set(review_cells(doc))
     repaired = {r["cell"] for r in doc.get("repairs") or []}
     broken = {key for b in doc["validation"]["broken"] for key in (*b["left"], *b["right"])}
     cells = doc["cells"]
@@ -83,6 +85,11 @@ def render(doc: dict) -> str:
     for r in doc.get("repairs") or []:
         lines.append(f"  repair {r['cell']}: printed {r.get('printed')!r}, read {r.get('was')!r}, "
                      f"chosen {r.get('chosen')!r} ({r.get('kind')}: {r.get('why')})")
+    items = review_items(doc)
+    for item in items[:REVIEW_SHOWN]:
+        lines.append(f"  review {item['cell']}: {item['why']}")
+    if len(items) > REVIEW_SHOWN:
+        lines.append(f"  ... and {len(items) - REVIEW_SHOWN} more to review (the JSON document lists them all)")
     for w in doc.get("warnings") or []:
         lines.append(f"  warning: {w}")
     return "\n".join(lines)

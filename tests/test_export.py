@@ -9,7 +9,7 @@ import pytest
 
 from gaiml import schema
 from gaiml.batch import extract_line
-from gaiml.export import DOCUMENT_COLUMNS, export, load_results
+from gaiml.export import DOCUMENT_COLUMNS, cell_statuses, export, load_results
 from gaiml.pipeline import ExtractSettings, Pipeline
 from relayout import relayout
 
@@ -58,6 +58,12 @@ def check_wide(rows: list[list]):
             assert (row[key] in ("", None)) if expected is None else float(row[key]) == expected, key
     # The rules engine alone cannot tell the author's arithmetic from a misreading: review.
     assert docs[INCONSISTENT]["status"] == "needs review" and str(docs[INCONSISTENT]["broken_relations"]) == "1"
+    # Each cell that is not plainly right is named with its status, so a flat table hides nothing.
+    flagged = dict(item.split(": ") for item in docs[INCONSISTENT]["flagged"].split("; "))
+    assert {k for k, v in flagged.items() if v == "in-broken-relation"} == {
+        f"t4.review.{f}" for f in ("total", "upheld", "corrected", "other", "pending")}
+    assert all(docs[s.doc_id]["flagged"] in ("", None) for s in ALL_SEEDS if s is not ALL_SEEDS[1])
+    assert set(docs[ALL_SEEDS[1].doc_id]["flagged"].split("; ")) == {f"{k}: review" for k in docs[ALL_SEEDS[1].doc_id]["review"].split()}
     assert docs["empty"]["status"] == "failed" and "empty file" in docs["empty"]["error"]
 
 
@@ -74,7 +80,7 @@ def test_export_xlsx(results, tmp_path):
     path = tmp_path / "wide.xlsx"
     export(results, "xlsx", path)
     sheet = load_workbook(path).active
-    assert sheet.freeze_panes == "J4"
+    assert sheet.freeze_panes == "K4"
     check_wide([list(row) for row in sheet.iter_rows(values_only=True)])
 
 
@@ -111,3 +117,12 @@ def test_export_load_results_names_a_bad_line(tmp_path):
     path.write_text('{"doc_id": "a"}\nnot json\n', encoding="utf-8")
     with pytest.raises(Exception, match="line 2 is not JSON"):
         load_results(path)
+
+
+def test_export_cell_statuses_show_repairs_and_the_reports_own_errors():
+    """A figure read otherwise than printed, and a relation the report itself breaks, are named
+    as such, not as ``ok``."""
+    doc = {"cells": {"a": {}, "b": {}, "c": {}, "d": {}},
+           "validation": {"broken": [{"relation": "r", "left": ["b"], "right": ["c"]}], "source_inconsistent": ["r"]},
+           "repairs": [{"cell": "a", "kind": "misread digit"}], "review": [{"cell": "a", "why": "printed '8', read as 3"}]}
+    assert cell_statuses(doc) == {"a": "repaired", "b": "source-inconsistent", "c": "source-inconsistent", "d": "ok"}

@@ -57,7 +57,24 @@ def test_reconcile_misread_digit_only_the_constraints_can_fix():
     assert decision.repairs == [{"cell": key, "printed": "8", "was": 8, "chosen": 3, "kind": "misread digit",
                                  "why": decision.repairs[0]["why"]}]
     assert "t3.new_received: 总计 = sum of applicants" in decision.repairs[0]["why"]
-    assert cell.confidence <= 0.9 and status_of(decision) == VERIFIED  # every relation holds after the repair
+    # Every relation holds after the repair, but a repaired figure stays in review with why.
+    assert cell.confidence < 0.9 and status_of(decision) == NEEDS_REVIEW
+    assert [item.why for item in decision.review if item.cell == key][0].startswith("printed '8', read as 3")
+
+
+def test_reconcile_repairs_no_digit_in_text_not_read_by_ocr():
+    """Text that was not OCR'd prints what its author wrote: a relation its figure breaks is the
+    author's, not a misread digit, so the printed value stays and the report is inconsistent."""
+    values = gold_values(1)
+    key = "t3.new_received.natural_person"
+    delta = 3 - values[key]
+    for k in (key, "t3.new_received.total", "t3.total.natural_person", "t3.granted.natural_person", "t3.total.total",
+              "t3.granted.total"):
+        values[k] += delta
+    printed = {**values, key: 8}
+    decision = reconcile(reading(printed, "rules"), reading(printed, "model", 0.9), "2021", "split", misreads=False)
+    assert decision.cells[key].value == 8 and decision.repairs == []
+    assert status_of(decision) == SOURCE_INCONSISTENT and decision.inconsistent
 
 
 def test_reconcile_source_error_stays_as_printed():
@@ -86,7 +103,7 @@ def test_reconcile_disagreement_without_arithmetic_goes_to_review():
     values = gold_values(4)
     other = {**values, "t2.rules.issued": values["t2.rules.issued"] + 1}  # 表二 has no relation
     decision = reconcile(reading(values, "rules"), reading(other, "model", 0.99), "2021", "split")
-    assert status_of(decision) == NEEDS_REVIEW and "t2.rules.issued" in decision.review
+    assert status_of(decision) == NEEDS_REVIEW and "t2.rules.issued" in decision.review_cells
 
 
 def test_reconcile_auto_engine_end_to_end_without_a_model(tmp_path):
@@ -123,10 +140,10 @@ def test_reconcile_the_model_leads_where_the_rules_doubt_the_document():
     rules_values = {**values, key: values[key] + 10}
     doubtful = reading(rules_values, "rules", 0.5)
     decision = reconcile(doubtful, reading(values, "model", 0.75), "2021", "split")
-    assert decision.cells[key].value == values[key] and key in decision.review
+    assert decision.cells[key].value == values[key] and key in decision.review_cells
     sure = reading(rules_values, "rules", 0.97)
     decision = reconcile(sure, reading(values, "model", 0.75), "2021", "split")
-    assert decision.cells[key].value == rules_values[key] and key in decision.review
+    assert decision.cells[key].value == rules_values[key] and key in decision.review_cells
 
 
 def test_reconcile_a_much_surer_engine_settles_what_the_arithmetic_cannot():
@@ -135,7 +152,7 @@ def test_reconcile_a_much_surer_engine_settles_what_the_arithmetic_cannot():
     rules = reading({**values, key: values[key] + 7}, "rules", 0.97)
     rules.cells[key] = CellReading(values[key] + 7, 0, 2, str(values[key] + 7), 0.5, "rules")  # one doubtful cell
     decision = reconcile(rules, reading(values, "model", 0.95), "2021", "split")
-    assert decision.cells[key].value == values[key] and key in decision.review
+    assert decision.cells[key].value == values[key] and key in decision.review_cells
 
 
 def test_reconcile_blank_cells_are_no_doubt_of_the_rules():

@@ -25,7 +25,7 @@ def test_declared_ocr_holds_unchecked_figures_for_review(rules):
     assert plain.status == "verified"
     read = rules.extract(SEED.path, ocr=True)
     assert read.status == "needs review"
-    held = [k for k in read.review]
+    held = [k for k in read.review_cells()]
     assert held and all(k.startswith("t2.") for k in held)
     for key in held:
         cell = read.cells[key]
@@ -56,7 +56,7 @@ def test_ocr_damage_counts_as_ocr_without_being_told(rules):
     assert rules.extract_text(one).status == "verified"  # one approximate label is common in clean text
     assert rules.engine.extract(two).ocr_traces == 2
     read = rules.extract_text(two)
-    assert read.status == "needs review" and "t2.procurement.amount" in read.review
+    assert read.status == "needs review" and "t2.procurement.amount" in read.review_cells()
     # a damaged label and a figure printed with an OCR letter ("1O" for 10) are two signs too
     lettered = one.replace("行政事业性收费\t0\t0", "行政事业性收费\tO\t0")
     assert lettered != one and rules.engine.extract(lettered).ocr_traces == 2
@@ -86,6 +86,6 @@ def test_ocr_read_broken_relation_sends_its_cells_to_review_not_to_the_author():
     plain = auto.extract_text(text)
     read = auto.extract_text(text, ocr=True)
     broken = {k for r in read.validation["broken"] for k in r["left"] + r["right"]}
-    assert broken and broken <= set(read.review)
+    assert broken and broken <= set(read.review_cells())
     assert read.validation["source_inconsistent"] == [] and read.status == "needs review"
     assert plain.validation["broken"] == read.validation["broken"]

@@ -83,7 +83,7 @@ model is sure of two; each figure's table is chosen for the whole sequence (Vite
 printed order); its row is the last row label before it; a row's figures are assigned to its columns
 in order by the highest joint odds (so no two fill one cell, and a figure is dropped only when a row
 has more figures than columns); a row one figure short whose blank the odds cannot place is placed
-by the row's sum (`gaiml/rules/complete.py`), unless ten or more rows of its table are short that
+by the row's sum (`gaiml/verify/complete.py`), unless ten or more rows of its table are short that
 way with a blank 总计 column, which then stays null. Between pipes (markdown, pipe-mangled tables) a
 run of digits is one figure whatever its tags: nothing fuses cells there. The decoding's few
 constants were set on the development split (`data/dev_split`), never the benchmark.

@@ -11,7 +11,7 @@
    alignment). A column left out is a blank cell; a figure is left out only when a row has more
    figures than columns, and the warnings say so.
 4. A row one figure short where the odds cannot tell which column is blank (a converter dropped a
-   cell) is placed by the row's arithmetic, as the rules place it (rules/complete.py).
+   cell) is placed by the row's arithmetic, as the rules place it (verify/complete.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 
 from .. import schema
-from ..document import CellReading
-from ..verify.complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
+from ..document import BLANK_COLUMN_NOTE, CellReading
+from ..verify.complete import DERIVED_NOTE, complete_rows, placement_warning
 from ..values import parse_cell
 from .tags import TaggedSpan
 
@@ -110,7 +110,7 @@ def _gap_unsure(figures: list[TaggedSpan], columns: list[str]) -> bool:
 
 def _complete_unsure_rows(text, rows, cells, relations, warnings) -> None:
     """Rows one figure short with the gap unknown, placed by the row's own arithmetic as the rules
-    place them (rules/complete.py): converters drop cells ("予以公开 0 0 0 0 0 0": six figures for
+    place them (verify/complete.py): converters drop cells ("予以公开 0 0 0 0 0 0": six figures for
     seven columns), and only the sums say which."""
     known = {k: c.value for k, c in cells.items()}
     printed = [(keys, [cells[k].value for k in keys if cells[k].start is not None]) for keys, _ in rows]

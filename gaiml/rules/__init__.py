@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .. import schema
-from ..document import CellReading, Reading
+from ..document import BLANK_BY_POSITION_NOTE, BLANK_CELL_NOTE, BLANK_COLUMN_NOTE, CellReading, Reading
 from ..frame import Frame
 from ..text import fold, pipes_separate
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
@@ -21,7 +21,7 @@ from . import anchors as A
 from . import glued as G
 from . import header_rows as H
 from . import stream_order as S
-from ..verify.complete import BLANK_COLUMN_NOTE, DERIVED_NOTE, complete_rows, placement_warning
+from ..verify.complete import DERIVED_NOTE, complete_rows, placement_warning
 from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
 
 ENGINE = "rules"
@@ -81,7 +81,7 @@ class RuleExtractor:
 
 
 def _ocr_traces(picked: dict[str, A.Occurrence], cells: dict[str, CellReading], warnings: list[str]) -> int:
-    """Signs that the text went through OCR (gaiml/unchecked.py): row labels found only
+    """Signs that the text went through OCR (gaiml/verify/unchecked.py): row labels found only
     approximately, figures printed with OCR letters ("1O", "l2"), runs of zeros fused together."""
     labels = sum(1 for occ in picked.values() if occ.score < 1)
     letters = sum(1 for c in cells.values() if c.text and c.value is not None and any(ch in OCR_LETTERS for ch in fold(c.text)))
@@ -241,7 +241,7 @@ def _split_glued(text, folded, masked, rows: list[_Row], cells, relations, warni
 def _reading(text: str, item: Item, kind: str, confidence: float | None = None, note: str | None = None) -> CellReading:
     raw = text[item.start : item.end]
     if item.kind == BLANK:
-        return CellReading(None, item.start, item.end, raw, confidence or CONFIDENCE["blank"], ENGINE, "blank cell")
+        return CellReading(None, item.start, item.end, raw, confidence or CONFIDENCE["blank"], ENGINE, BLANK_CELL_NOTE)
     try:
         value = parse_cell(raw, kind)
     except ValueError:
@@ -279,7 +279,7 @@ def _place_aligned(text, rows: list[_Row], short: list[_Row], cells) -> list[_Ro
             if i in by_column:
                 cells[key] = _reading(text, by_column[i], kind)
             else:
-                cells[key] = CellReading(None, None, None, None, CONFIDENCE["blank"], ENGINE, "blank by column position")
+                cells[key] = CellReading(None, None, None, None, CONFIDENCE["blank"], ENGINE, BLANK_BY_POSITION_NOTE)
         placed.append(row)
     return placed
 

@@ -26,7 +26,7 @@ import re
 import numpy as np
 
 from .. import schema
-from ..document import CellReading
+from ..document import BLANK_CELL_NOTE, CellReading
 from ..values import parse_cell
 from .layouts import FIG, NULL, Item, items_between
 
@@ -94,7 +94,7 @@ def _region(table: str, picked: dict, size: int) -> tuple[int, int] | None:
 
 def _needs_stream(keys: list[str], cells: dict[str, CellReading], relations) -> bool:
     """The row reading left cells unread or doubtful, or broke a relation."""
-    if any(cells[k].value is None and cells[k].note not in (None, "blank cell") or cells[k].confidence < 0.9 for k in keys):
+    if any(cells[k].value is None and cells[k].note not in (None, BLANK_CELL_NOTE) or cells[k].confidence < 0.9 for k in keys):
         return True
     values = {k: cells[k].value for k in keys}
     return any(r.broken(values) for r in relations)

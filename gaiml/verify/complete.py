@@ -17,7 +17,6 @@ from ..values import Value
 # development split (data/dev_split) the reports with a blank 总计 column print 16 to 24 such rows;
 # OCR that drops figures leaves up to 10 rows of a report short, few of which fit.
 BLANK_COLUMN_ROWS = 10
-BLANK_COLUMN_NOTE = "blank: the table leaves this column blank in its rows one figure short"
 DERIVED_NOTE = "not printed where expected; derived from the row's sum"
 
 

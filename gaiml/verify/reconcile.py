@@ -19,7 +19,7 @@ from .. import schema
 from ..document import GLUED_NOTE as GLUED, CellReading, Reading
 from ..values import Value, values_equal
 from .confusions import confusable_readings
-from .status import REVIEW_BELOW
+from .status import DISAGREE, IMPLIED, REPAIRED, REVIEW_BELOW, UNPLACED, UNREAD, UNSURE, ReviewItem
 
 SETTLED = 0.95  # a disagreement of the engines that every relation of the cell settles
 MAX_ROUNDS = 40
@@ -42,13 +42,18 @@ class Decision:
     cells: dict[str, CellReading]
     repairs: list[dict]
     inconsistent: list[str]  # relations the source itself breaks
-    review: list[str]  # cells a person should look at
+    review: list[ReviewItem]  # cells a person should look at, and why
+
+    @property
+    def review_cells(self) -> list[str]:
+        return [item.cell for item in self.review]
 
 
 def candidates(key: str, kind: str, rules: CellReading | None, model: CellReading | None,
-               lead: str = "rules") -> list[Candidate]:
+               lead: str = "rules", misreads: bool = True) -> list[Candidate]:
     """Every reading of one cell worth considering, best supported first; where the engines
-    disagree, ``lead``'s reading first."""
+    disagree, ``lead``'s reading first; with ``misreads`` (OCR'd text) also each reading with one
+    OCR-confusable digit read the other way."""
     out: list[Candidate] = []
     if rules is not None and rules.note and rules.note.startswith(GLUED):
         # A run of figures glued together ("规章3012"), split by the arithmetic (rules/glued.py):
@@ -68,7 +73,7 @@ def candidates(key: str, kind: str, rules: CellReading | None, model: CellReadin
         for name, reading in (("rules", rules), ("model", model)):
             if reading is not None and reading in readings:
                 out.append(Candidate(reading.value, reading, name, reading.confidence))
-    for cand in list(out):
+    for cand in list(out) if misreads else ():
         printed = cand.reading.text
         if cand.reading.start is None or not printed:
             continue
@@ -97,15 +102,17 @@ def _precedence(cand: Candidate, lead: str) -> int:
     return 0 if cand.source == "both" or (cand.source == lead and _printed(cand)) else 1
 
 
-def reconcile(rules: Reading, model: Reading | None, template: str, other_form: str) -> Decision:
+def reconcile(rules: Reading, model: Reading | None, template: str, other_form: str, misreads: bool = True) -> Decision:
     """Settle every cell; see the module docstring for the policy. Without a model the rules'
-    readings stand for the printed text, and only misread digits can be repaired."""
+    readings stand for the printed text, and only misread digits can be repaired. ``misreads``:
+    the text may carry misread digits (it was read by OCR); in other text a figure is what it
+    prints, and a relation it breaks is the author's."""
     index = schema.cell_index(template, other_form)
     relations = schema.relations(template, other_form)
     touching = {key: [r for r in relations if key in r.keys] for key in index}
     lead = _lead(rules, index) if model is not None else "rules"
-    options = {key: candidates(key, index[key].kind, rules.cells.get(key), model.cells.get(key) if model else None, lead)
-               for key in index}
+    options = {key: candidates(key, index[key].kind, rules.cells.get(key), model.cells.get(key) if model else None,
+                               lead, misreads) for key in index}
     chosen = {key: opts[0] for key, opts in options.items() if opts}
     values = {key: c.value for key, c in chosen.items()}
     repairs = []
@@ -141,8 +148,9 @@ def _hold_unplaced(decision: Decision, rules: Reading, touching) -> Decision:
         mine = touching[key]
         if mine and all(all(values.get(k) is not None for k in r.keys) and not r.broken(values) for r in mine):
             continue
-        decision.cells[key] = replace(cell, confidence=0.5, note="the rules could not place this row; the model's placement is unchecked")
-        decision.review.append(key)
+        why = "the rules could not place this row; the model's placement is unchecked"
+        decision.cells[key] = replace(cell, confidence=0.5, note=why)
+        decision.review = [item for item in decision.review if item.cell != key] + [ReviewItem(key, why, UNPLACED)]
     return decision
 
 
@@ -265,30 +273,46 @@ def _decide(index, relations, touching, options, chosen, values, repairs, agreed
         cand = chosen.get(key)
         if cand is None:
             cells[key] = CellReading(None, None, None, None, 0.0, "auto", "no engine read this cell")
-            review.append(key)
+            review.append(ReviewItem(key, "no engine read this cell", UNREAD))
             continue
         reading = cand.reading
         confidence = cand.evidence
         engine = {"both": "model", "rules": "rules", "model": "model", "repaired": "repaired"}[cand.source]
         note = reading.note
+        why = None
         if cand.source == "repaired":
-            confidence = min(confidence, 0.9)
+            # Only in OCR'd text (``misreads``); a person confirms it against the scan.
+            confidence = min(confidence, 0.85)
             note = f"printed {reading.text!r}, read as {cand.value} (one misread digit; the relations it touches hold)"
+            why = (f"printed {reading.text!r}, read as {cand.value}: one misread digit, chosen because every relation "
+                   "it stands in then holds", REPAIRED)
         elif any(c.source != cand.source and not values_equal(c.value, cand.value) and c.cost == 0 for c in options[key]):
             # The engines disagree: the arithmetic settles it when every relation of the cell can
             # be checked and holds; otherwise (表二 has none) a person should look.
             mine = touching[key]
             settled = mine and all(all(values.get(k) is not None for k in r.keys) and not r.broken(values) for r in mine)
             confidence = min(confidence, SETTLED if settled else 0.5)
+            rival = next(c for c in options[key] if c.source != cand.source and not values_equal(c.value, cand.value) and c.cost == 0)
+            why = (f"the engines read {_shown(cand.value)} and {_shown(rival.value)}; "
+                   + ("no relation checks this cell" if not mine else "its relations cannot settle it"), DISAGREE)
         implied = _implied(touching[key], key, values) if cand.value is None else None
         if implied:
             # A blank (or a figure OCR lost) where the arithmetic needs a figure: kept null, checked
             # by a person, since a printed blank and a dropped figure look alike in the text.
             confidence = min(confidence, 0.5)
             note = f"blank, but {implied[0]} implies {implied[1]:g}"
+            why = (note, IMPLIED)
         cells[key] = CellReading(cand.value, reading.start, reading.end, reading.text, confidence, engine, note)
         if confidence < REVIEW_BELOW:
-            review.append(key)
+            if why is None:
+                unread = cand.value is None and confidence == 0
+                why = (note or "not read", UNREAD) if unread else \
+                      (f"read with confidence {confidence:.2f}" + (f": {note}" if note else ""), UNSURE)
+            review.append(ReviewItem(key, *why))
     still = [r for r in relations if r.broken(values)]
     inconsistent = [r.name for r in still if all(chosen.get(k) and chosen[k].source in agreed for k in r.keys)]
     return Decision(cells, repairs, inconsistent, review)
+
+
+def _shown(value: Value) -> str:
+    return "a blank" if value is None else f"{value:g}" if isinstance(value, (int, float)) else repr(value)

@@ -2,17 +2,26 @@
 
 Every engine's readings come here once checked against the tables' arithmetic: a single engine's
 cells are judged by their confidence, the ``auto`` engine's by its reconciliation
-(``reconcile.py``), and in a text OCR may have misread, figures no holding relation confirms are
-held for review (``unchecked.py``). The status words are defined here and nowhere else; the
-output's JSON Schema (``gaiml/output.schema.json``) lists the same words (a test checks it).
+(``reconcile.py``, which says why it doubts a cell), and in a text OCR may have misread, figures no
+holding relation confirms are held for review (``unchecked.py``).
+
+A cell goes to review only when a person's look could change the answer: a relation broken
+because of it, the engines disagreeing, a figure repaired, a blank where the arithmetic needs a
+figure, a cell not read, an OCR figure no relation checks, or a reading the engines are unsure of.
+A printed blank that every relation accepts is what the report prints and is no review item.
+Each item says why, and the list is ordered by risk, the riskiest first.
+
+The status words are defined here and nowhere else; the output's JSON Schema
+(``gaiml/output.schema.json``) lists the same words (a test checks it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..document import CellReading
-from .unchecked import hold_for_review, read_by_ocr
+from .. import schema
+from ..document import PRINTED_BLANK_NOTES, CellReading
+from .unchecked import hold_for_review
 from .validate import Validation, check_relations
 
 VERIFIED = "verified"  # every relation holds and every cell is sure
@@ -22,38 +31,69 @@ STATUSES = (VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW)
 FAILED = "failed"  # a batch line for a file that could not be read: no document, no status of its own
 REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
 
+# Why a cell is in review, riskiest first: the list is sorted by this, then by confidence.
+BROKEN, REPAIRED, DISAGREE, IMPLIED, UNPLACED, UNREAD, OCR_UNCHECKED, UNSURE = range(8)
+ACCEPTED_BLANK_NOTE = "blank, as printed: every relation holds with it"
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A cell a person should look at, why, and how risky it is (``BROKEN`` … ``UNSURE``)."""
+
+    cell: str
+    why: str
+    risk: int = UNSURE
+
+    def to_json(self) -> dict:
+        return {"cell": self.cell, "why": self.why}
+
 
 @dataclass
 class Judgement:
-    """A document's verdict: its cells (confidences lowered where held), status, review list, the
-    relations blamed on the report itself, and the relations checked."""
+    """A document's verdict: its cells (confidences changed where held or accepted), status,
+    review list, the relations blamed on the report itself, and the relations checked."""
 
     cells: dict[str, CellReading]
     status: str
-    review: list[str]
+    review: list[ReviewItem]
     inconsistent: list[str]
     validation: Validation
 
 
-def judge(cells: dict[str, CellReading], template: str, other_form: str, *, review: list[str] | None,
-          inconsistent: list[str], ocr_declared: bool, ocr_traces: int | None) -> Judgement:
+def judge(cells: dict[str, CellReading], template: str, other_form: str, *, flagged: list[ReviewItem] | None,
+          inconsistent: list[str], ocr: bool) -> Judgement:
     """The verdict on one document's cells.
 
-    ``review``: the cells the engine itself sends to review (``auto``), or None when the engine
-    does not judge (then its unsure cells are the review list); ``inconsistent``: the broken
-    relations the engine found the report itself breaks; ``ocr_declared``/``ocr_traces``: whether
-    the text may carry OCR misreads (said so, or the rules met its signs)."""
-    review = [k for k, c in cells.items() if c.confidence < REVIEW_BELOW] if review is None else list(review)
+    ``flagged``: the cells the engine itself doubts, with why (``auto``), or None when the engine
+    does not judge (then its unsure cells are flagged); ``inconsistent``: the broken relations the
+    engine found the report itself breaks; ``ocr``: the text may carry OCR misreads."""
+    if flagged is None:
+        flagged = [ReviewItem(k, _unsure_why(c), _risk_of_note(c)) for k, c in cells.items() if c.confidence < REVIEW_BELOW]
+    items = {item.cell: item for item in flagged}
     inconsistent = list(inconsistent)
-    if read_by_ocr(ocr_declared, ocr_traces):
+    if ocr:
         cells, held = hold_for_review(cells, template, other_form)
-        review += [k for k in held if k not in review]
+        for key in held:
+            items.setdefault(key, ReviewItem(key, "read by OCR and no holding relation checks it: compare it with the scan",
+                                             OCR_UNCHECKED))
         inconsistent = []  # what OCR read cannot convict the report of an arithmetic error
     validation = check_relations({k: c.value for k, c in cells.items()}, template, other_form)
+    for broken in validation.broken:
+        if broken.relation in inconsistent:
+            continue
+        why = f"{broken.relation} does not hold ({_num(broken.left_sum)} ≠ {_num(broken.right_sum)})"
+        for key in (*broken.left, *broken.right):
+            items[key] = ReviewItem(key, why, BROKEN)
+    cells = dict(cells)
+    for key in list(items):
+        if items[key].risk == UNSURE and _accepted_blank(key, cells, template, other_form, ocr):
+            del items[key]
+            cells[key] = replace(cells[key], confidence=max(cells[key].confidence, REVIEW_BELOW), note=ACCEPTED_BLANK_NOTE)
+    review = sorted(items.values(), key=lambda i: (i.risk, cells[i.cell].confidence if i.cell in cells else 0, i.cell))
     return Judgement(cells, decide(validation, review, inconsistent), review, inconsistent, validation)
 
 
-def decide(validation: Validation, review: list[str], inconsistent: list[str]) -> str:
+def decide(validation: Validation, review: list, inconsistent: list[str]) -> str:
     """verified when every relation holds and no cell needs a look; source-inconsistent when every
     broken relation is the report's own and no cell needs a look; needs review otherwise."""
     broken = [b.relation for b in validation.broken]
@@ -62,6 +102,42 @@ def decide(validation: Validation, review: list[str], inconsistent: list[str]) -
     if broken or review:
         return NEEDS_REVIEW
     return VERIFIED
+
+
+def _accepted_blank(key: str, cells: dict[str, CellReading], template: str, other_form: str, ocr: bool) -> bool:
+    """A blank the text prints (a blank slot of its row, not a row not found) that every relation
+    of it accepts: each holds with the relation's blanks counted as 0. In OCR'd text a blank may be
+    a figure OCR lost, so there at least one relation must vouch for it."""
+    cell = cells.get(key)
+    if cell is None or cell.value is not None or cell.note not in PRINTED_BLANK_NOTES:
+        return False
+    mine = [r for r in schema.relations(template, other_form) if key in r.keys]
+    if ocr and not mine:
+        return False
+    for rel in mine:
+        zeros = {k: (cells[k].value if k in cells and cells[k].value is not None else 0) for k in rel.keys}
+        if rel.broken(zeros):
+            return False
+    return True
+
+
+def _unsure_why(cell: CellReading) -> str:
+    if cell.value is None and cell.confidence == 0:
+        return cell.note or "not read"
+    return f"read with confidence {cell.confidence:.2f}" + (f": {cell.note}" if cell.note else "")
+
+
+def _risk_of_note(cell: CellReading) -> int:
+    """An engine's doubt about one cell, ranked as the reconciliation ranks its own."""
+    if cell.value is None and cell.confidence == 0:
+        return UNREAD
+    if cell.note and "could not be placed" in cell.note:
+        return UNPLACED
+    return UNSURE
+
+
+def review_json(review: list[ReviewItem]) -> list[dict]:
+    return [item.to_json() for item in review]
 
 
 def line_status(line: dict) -> str:
@@ -73,3 +149,7 @@ def line_status(line: dict) -> str:
         return line["status"]
     unsure = line["warnings"] or any(c["confidence"] < REVIEW_BELOW for c in line["cells"].values())
     return VERIFIED if not line["validation"]["broken"] and not unsure else NEEDS_REVIEW
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"

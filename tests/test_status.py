@@ -1,0 +1,88 @@
+"""gaiml/verify/status.py: the one place a document's status and review list are decided."""
+
+from __future__ import annotations
+
+import random
+
+from gaiml import schema
+from gaiml.document import BLANK_CELL_NOTE, CellReading
+from gaiml.output import output_schema
+from gaiml.pipeline import ExtractSettings, Pipeline
+from gaiml.verify.status import (ACCEPTED_BLANK_NOTE, BROKEN, NEEDS_REVIEW, REVIEW_BELOW, STATUSES, UNSURE,
+                                 VERIFIED, ReviewItem, judge)
+from relayout import vary_values
+
+from conftest import ALL_SEEDS
+
+SEED = ALL_SEEDS[0]  # 2021, split form
+
+
+def test_status_words_are_the_output_schemas():
+    assert set(STATUSES) == set(output_schema()["properties"]["status"]["enum"])
+
+
+def cells_of(values: dict, confidence: float = 0.97) -> dict[str, CellReading]:
+    return {k: CellReading(v, None if v is None else 10 * i, None if v is None else 10 * i + len(str(v)),
+                           None if v is None else str(v), confidence, "rules", BLANK_CELL_NOTE if v is None else None)
+            for i, (k, v) in enumerate(values.items())}
+
+
+def test_a_printed_blank_every_relation_accepts_is_no_review_item():
+    """A blank the rules read as printed blank (an unsure 0.85) in a table whose sums hold with it
+    as nothing: no look can change it, so it is not listed, and the document can be verified."""
+    values = vary_values(SEED.gold, random.Random(1))["cells"]
+    zero_t3 = next(k for k, v in values.items() if k.startswith("t3.") and v == 0)
+    blank_t2 = next(k for k in values if k.startswith("t2."))
+    values = {**values, zero_t3: None, blank_t2: None}
+    cells = cells_of(values)
+    for key in (zero_t3, blank_t2):
+        cells[key].confidence = 0.85
+    verdict = judge(cells, "2021", "split", flagged=None, inconsistent=[], ocr=False)
+    assert verdict.review == [] and verdict.status == VERIFIED
+    assert verdict.cells[zero_t3].note == ACCEPTED_BLANK_NOTE and verdict.cells[zero_t3].confidence >= REVIEW_BELOW
+    assert verdict.cells[zero_t3].value is None  # null stays null
+
+
+def test_a_blank_where_the_arithmetic_needs_a_figure_stays_in_review():
+    values = vary_values(SEED.gold, random.Random(2))["cells"]
+    key = next(k for k, v in values.items() if k.startswith("t3.") and not k.endswith(".total") and v)
+    cells = cells_of({**values, key: None})
+    cells[key].confidence = 0.85
+    verdict = judge(cells, "2021", "split", flagged=None, inconsistent=[], ocr=False)
+    assert key in [i.cell for i in verdict.review] and verdict.status == NEEDS_REVIEW
+    assert verdict.cells[key].note == BLANK_CELL_NOTE
+
+
+def test_in_ocr_text_a_blank_no_relation_checks_stays_in_review():
+    """OCR loses lone narrow figures ("1"): a 表二 blank, which no relation checks, may be one."""
+    values = vary_values(SEED.gold, random.Random(3))["cells"]
+    key = next(k for k in values if k.startswith("t2."))
+    cells = cells_of({**values, key: None})
+    cells[key].confidence = 0.85
+    verdict = judge(cells, "2021", "split", flagged=None, inconsistent=[], ocr=True)
+    assert key in [i.cell for i in verdict.review]
+
+
+def test_review_items_say_why_and_the_riskiest_come_first():
+    values = vary_values(SEED.gold, random.Random(4))["cells"]
+    values["t4.review.total"] += 1  # breaks 表四's row
+    cells = cells_of(values)
+    unsure = "t2.rules.issued"
+    cells[unsure].confidence = 0.6
+    verdict = judge(cells, "2021", "split", flagged=None, inconsistent=[], ocr=False)
+    assert verdict.status == NEEDS_REVIEW
+    risks = [i.risk for i in verdict.review]
+    assert risks == sorted(risks) and risks[0] == BROKEN and verdict.review[-1] == ReviewItem(unsure, verdict.review[-1].why, UNSURE)
+    broken = [i for i in verdict.review if i.risk == BROKEN]
+    assert {i.cell for i in broken} == {k for r in schema.relations("2021", "split") if r.name.startswith("t4.review")
+                                        for k in r.keys}
+    assert all("does not hold" in i.why for i in broken)
+    assert "confidence 0.60" in verdict.review[-1].why
+
+
+def test_output_review_items_carry_why():
+    """End to end: a clean report declared OCR output holds its 表二 figures, each saying why."""
+    seed = next(s for s in ALL_SEEDS if s.doc_id.startswith("002"))
+    doc = Pipeline.load(ExtractSettings(engine="rules")).extract(seed.path, ocr=True).to_json()
+    assert doc["output_version"] == 2 and doc["status"] == NEEDS_REVIEW and doc["review"]
+    assert all(set(item) == {"cell", "why"} and "OCR" in item["why"] for item in doc["review"])
