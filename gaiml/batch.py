@@ -28,6 +28,7 @@ from .errors import GaimlError
 from .pipeline import ExtractSettings, Pipeline
 from .readers import SUFFIXES, read_document
 from .text import LIMITS, TimeLimit, limit, set_deadline
+from .threads import Plan, apply as apply_threads, available_cores, plan as plan_threads
 from .verify.status import FAILED, SOURCE_INCONSISTENT, VERIFIED, line_status
 
 # A file in flight when a worker process died this many times is recorded as failed, not retried.
@@ -203,7 +204,7 @@ def _plural(n: int, word: str) -> str:
 
 def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = ExtractSettings(),
                  workers: int | None = None, out: str | Path | IO[str] | None = None, resume: bool = False,
-                 with_text: bool = False, progress: bool = False) -> Summary:
+                 with_text: bool = False, progress: bool = False, runner: Runner | None = None) -> Summary:
     """Extract many report files in parallel, one JSON line per document as each completes.
 
     Parameters
@@ -215,6 +216,8 @@ def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = Extrac
     resume : keep the lines already in ``out`` and skip their sources; otherwise ``out`` is rewritten.
     with_text : add each document's extracted text (what its spans index) as ``"text"``.
     progress : show a progress bar with rate and ETA, and each failure, on standard error.
+    runner : where the documents are extracted: worker processes here (default), or a Ray cluster
+        (``gaiml.ray_batch.RayRunner``); the output, resume and error lines are the same.
 
     Returns
     -------
@@ -249,13 +252,15 @@ def extract_many(paths: Iterable[str | Path], settings: ExtractSettings = Extrac
                 summary.count(Outcome(display(path), FAILED, problems[source_key(path)]))
             else:
                 todo.append(path)
-        n_workers = min(workers or os.cpu_count() or 1, max(len(todo), 1))
+        runner = runner or LocalRunner()
+        threads = runner.plan(workers, len(todo))
         if progress and todo:
-            print(f"loading the {describe_engine(settings)} in {_plural(n_workers, 'worker process')} ...",
-                  file=sys.stderr, flush=True)
+            unit = runner.unit[threads.workers != 1]
+            print(f"loading the {describe_engine(settings)} in {threads.workers} {unit}{runner.where} "
+                  f"({threads.describe()}) ...", file=sys.stderr, flush=True)
         bar = _progress_bar(len(todo), progress)
         loaded = False
-        for serialised, outcome, load_seconds in _run(todo, settings, n_workers, with_text, ids):
+        for serialised, outcome, load_seconds in runner.run(todo, settings, threads, with_text, ids):
             if progress and load_seconds is not None and not loaded:
                 loaded = True
                 bar.write(f"engine loaded in {load_seconds:.1f} s", file=sys.stderr)
@@ -402,12 +407,15 @@ def describe_engine(settings: ExtractSettings) -> str:
 
 
 def _start_worker(settings: ExtractSettings, limits: dict[str, str] | None = None,
-                  parent: int | None = None) -> None:
+                  parent: int | None = None, threads: int | None = None) -> None:
     """Pool initializer: the one Pipeline of this worker process. A failure to load the engine is
     kept and raised by the first task, so the run stops with the reason instead of a dead pool.
     ``limits``: the GAIML_* limit variables of the parent (the forkserver may predate them);
-    ``parent``: the process id of the run, which this worker does not outlive."""
+    ``parent``: the process id of the run, which this worker does not outlive; ``threads``: its
+    torch threads (``gaiml/threads.py``: workers × threads never exceed the cores)."""
     global _pipeline, _load_error, _load_seconds
+    if threads is not None:
+        apply_threads(threads)
     for variable, _, _ in LIMITS.values():
         os.environ.pop(variable, None)
     os.environ.update(limits or {})
@@ -517,8 +525,26 @@ def error_line(path: str | Path, reason: str, doc_id: str | None = None) -> dict
     return {"doc_id": doc_id or display(Path(path).stem), "source": display(path), "error": _displayed(reason)}
 
 
+class LocalRunner:
+    """Worker processes on this machine: ``workers`` (default: the cores) × ``cores // workers``
+    torch threads each."""
+
+    unit = ("worker process", "worker processes")
+    where = ""
+
+    def plan(self, workers: int | None, n_todo: int) -> Plan:
+        return plan_threads(min(workers or available_cores(), max(n_todo, 1)))
+
+    def run(self, todo: list[Path], settings: ExtractSettings, threads: Plan, with_text: bool,
+            ids: dict[str, str] | None = None):
+        return _run(todo, settings, threads.workers, with_text, ids, threads.threads)
+
+
+Runner = LocalRunner  # the interface: unit, where, plan(workers, n_todo), run(...) (see gaiml/ray_batch.py)
+
+
 def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: bool,
-         ids: dict[str, str] | None = None):
+         ids: dict[str, str] | None = None, threads: int | None = None):
     """Yield (JSON line, outcome, engine load seconds or None) per file as completed; a file that
     keeps killing its worker gets an error line. ``ids``: doc_id by source key (default: stems)."""
     ids = ids or {}
@@ -529,7 +555,7 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
         broken = []
         limits = {v: os.environ[v] for v, _, _ in LIMITS.values() if v in os.environ}
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context, initializer=_start_worker,
-                                 initargs=(settings, limits, os.getpid())) as pool:
+                                 initargs=(settings, limits, os.getpid(), threads)) as pool:
             futures = {pool.submit(_extract_task, str(path), with_text, ids.get(source_key(path))): path
                        for path in todo}
             try:

@@ -162,8 +162,12 @@ def evaluate(gold_dir: str | Path, inputs_dir: str | Path, settings: ExtractSett
 
     from .batch import describe_engine
 
+    from .threads import apply, plan
+
+    threads = plan(1)  # one process: torch gets every core (gaiml/threads.py)
+    apply(threads.threads)
     if progress:
-        print(f"loading the {describe_engine(settings)} ...", file=sys.stderr, flush=True)
+        print(f"loading the {describe_engine(settings)} ({threads.describe()}) ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     pipeline = Pipeline.load(settings)
     if progress:

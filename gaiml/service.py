@@ -555,15 +555,24 @@ def _json_response(body: bytes) -> Response:
     return Response(body, media_type="application/json")
 
 
+WORKERS_VAR = "GAIML_SERVE_WORKERS"  # set by `gaiml serve --workers N` for its worker processes
+
+
 def load_pipeline(settings: ExtractSettings) -> Pipeline:
     """The engine of ``settings``, loaded with a log line before and after (how long it took)."""
     import logging
+    import os
     import time
 
     from .batch import describe_engine
 
+    from .threads import apply, plan
+
     log = logging.getLogger("uvicorn.error")
-    log.info("loading the %s ...", describe_engine(settings))
+    # Workers × torch threads never exceed the cores (gaiml/threads.py); `gaiml serve --workers N` says N.
+    threads = plan(int(os.environ.get(WORKERS_VAR, "1")))
+    apply(threads.threads)
+    log.info("loading the %s (%s) ...", describe_engine(settings), threads.describe())
     started = time.perf_counter()
     pipeline = Pipeline.load(settings)
     log.info("engine loaded in %.1f s", time.perf_counter() - started)

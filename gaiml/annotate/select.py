@@ -167,6 +167,9 @@ def select(pool: str | Path, k: int, model=None, exclude: set[str] = frozenset()
 
     from tqdm import tqdm
 
+    from ..threads import apply, plan
+
+    apply(plan(1).threads)  # one process scoring: torch gets every core, never more (gaiml/threads.py)
     auto = AutoExtractor(RuleExtractor(), model)
     candidates = []
     bar = tqdm(pool_files(Path(pool)), unit="doc", desc="scoring", file=sys.stderr, disable=not progress,

@@ -1,4 +1,4 @@
-"""The `gaiml` command: one module per command (extract, validate, eval, export, serve, train, show), and the `al` group."""
+"""The `gaiml` command: one module per command (extract, validate, eval, export, serve, train, show, compare), and the `al` group."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import typer
 
 from ..errors import GaimlError
-from . import annotate, evaluate, export, extract, serve, show, train, validate
+from . import annotate, compare, evaluate, export, extract, serve, show, train, validate
 
 
 class _App(typer.Typer):
@@ -41,6 +41,7 @@ app.command("export")(export.export_command)
 app.command("serve")(serve.serve_command)
 app.command("train")(train.train_command)
 app.command("show")(show.show_command)
+app.command("compare")(compare.compare_command)
 app.add_typer(annotate.app, name="al")
 
 

@@ -42,7 +42,7 @@ def serve_command(
     # The server stack takes half a second to import: only this command pays for it.
     import uvicorn
 
-    from ..service import DEFAULT_MAX_BYTES, create_app, load_pipeline
+    from ..service import DEFAULT_MAX_BYTES, WORKERS_VAR, create_app, load_pipeline
 
     try:
         settings = _settings(engine, model)
@@ -75,6 +75,7 @@ def serve_command(
         typer.echo(f"error: engine {engine!r} cannot be loaded: {problem}", err=True)
         raise typer.Exit(3)
     os.environ[_ENGINE_VAR], os.environ[_MAX_BYTES_VAR] = engine, str(max_bytes)
+    os.environ[WORKERS_VAR] = str(workers)  # each worker's torch threads: cores // workers (gaiml/threads.py)
     os.environ[_GUARD_VAR] = json.dumps(guard)
     if token is not None:
         os.environ[TOKEN_VAR] = token

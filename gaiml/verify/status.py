@@ -151,5 +151,20 @@ def line_status(line: dict) -> str:
     return VERIFIED if not line["validation"]["broken"] and not unsure else NEEDS_REVIEW
 
 
+def rejudged(doc: dict) -> str:
+    """A result document's status after a check made outside its own extraction (the cross-year
+    relations of gaiml/series) changed its review list or the relations blamed on the report."""
+    from ..output import review_cells
+
+    validation = doc.get("validation", {})
+    blamed = set(validation.get("source_inconsistent") or [])
+    unblamed = any(b.get("relation") not in blamed for b in validation.get("broken") or [])
+    if review_cells(doc) or doc.get("status") == NEEDS_REVIEW and (doc.get("warnings") or unblamed):
+        return NEEDS_REVIEW
+    if validation.get("source_inconsistent") or validation.get("cross_year", {}).get("source_inconsistent"):
+        return SOURCE_INCONSISTENT
+    return VERIFIED if doc.get("status") in STATUSES else doc.get("status")
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
