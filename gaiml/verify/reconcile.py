@@ -1,14 +1,16 @@
 """The `auto` engine's decision: one value per cell from the model's and the rules' readings,
 settled by the tables' arithmetic, repairing a printed figure only on stronger evidence.
 
-Candidates per cell: the rules' reading, the model's reading and, for each, the readings with
-one OCR-confusable digit read the other way. The start is the best-supported candidate of each
+Candidates per cell: the rules' reading, the model's reading and, in OCR'd text only, for each,
+the readings with one OCR-confusable digit read the other way (in other text a figure is what it
+prints). The start is the best-supported candidate of each
 cell (the rules lead, unless they doubt over one in twenty of the cells); then, while a
 relation is broken, the one substitution of printed readings that mends the most relations (and
 breaks none of the cell's others) is taken, the cheapest first; a disagreement the arithmetic
 leaves open goes to the engine that is much surer, and to review. A relation still broken at the
 end with every cell read alike by both engines is the author's own arithmetic: the printed values
-stay and the document is "source-inconsistent".
+stay, and ``status.py`` calls the document "source-inconsistent". Each cell sent to review goes
+with why (a ``ReviewItem``).
 """
 
 from __future__ import annotations
