@@ -85,6 +85,42 @@ def annotate(client, project_id: int, docs: dict[str, dict], bad: set[str] = fro
     return ids
 
 
+def flag_unread(line: dict, key: str) -> dict:
+    """An extract line as if the extraction had not read ``key``: a "needs review" document."""
+    line = json.loads(json.dumps(line))
+    line["cells"][key] = {"value": None, "span": None, "text": None, "confidence": 0.0, "engine": "rules",
+                          "note": "row not found"}
+    line["status"], line["review"] = "needs review", [{"cell": key, "why": "not read"}]
+    return line
+
+
+def flag_misread(line: dict, key: str, wrong) -> dict:
+    """An extract line as if the extraction had read ``wrong`` for ``key`` (a misread digit)."""
+    line = json.loads(json.dumps(line))
+    line["cells"][key].update(value=wrong, confidence=0.5, note="misread digit repaired")
+    line["status"] = "needs review"
+    line["review"] = [{"cell": key, "why": "a misread digit repaired: compare it with the print"}]
+    return line
+
+
+def second_annotator(client, email: str = "second.annotator@example.com"):
+    """Another user of the server (made once): annotations can be submitted in their name."""
+    known = next((u for u in client.users.list() if u.email == email), None)
+    return known or client.users.create(username=email.split("@")[0], email=email, password="gaiml-second-pw-1")
+
+
+def correct_review(task, doc: dict) -> list[dict]:
+    """What a reviewer submits: the task's pre-annotation as it stands, with a region added for
+    every true figure it lacks (a cell the extraction did not read) and nothing else touched."""
+    result = [{**item, "origin": "prediction-changed"} for item in task.predictions[0].result]
+    taken = {(r["value"]["start"], r["value"]["end"]) for r in result}
+    for item in true_result(doc):
+        v = item["value"]
+        if (v["start"], v["end"]) not in taken and not any(v["start"] < e and s < v["end"] for s, e in taken):
+            result.append(item)
+    return result
+
+
 def save_json_gz(obj, path: Path) -> None:
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
         json.dump(obj, f, ensure_ascii=False, indent=1)

@@ -8,9 +8,13 @@ import pytest
 from gaiml.annotate.label_config import CONFIG_PATH, FROM_NAME, TO_NAME, label_config
 from gaiml.annotate.rounds import load_round, pulled_annotation_ids, write_round
 from gaiml.annotate.select import Candidate, diverse_order, layout_signature, select
-from gaiml.annotate.tasks import (LabelledSpan, SpanError, compare_spans, export_to_examples, result_to_spans,
-                                  task_to_example, training_spans, trim)
-from gaiml.model.tags import entity_types, spans_to_tags
+from gaiml.annotate.review import load_flagged, review_prediction, text_of
+from gaiml.annotate.tasks import (LabelledSpan, SpanError, acceptable_spans, compare_spans, export_to_examples, gold_cells,
+                                  result_to_spans, task_to_example, training_spans, trim)
+from gaiml.cli import app
+from gaiml.errors import GaimlError
+from gaiml.model.tags import TaggedSpan, entity_types, spans_to_tags
+from typer.testing import CliRunner
 from tests.annotator import ASTRAL_PREFIX, EXPORT, EXPORT_GOLD, load_json_gz, pool_document, write_pool
 
 
@@ -152,3 +156,70 @@ def test_annotate_select_without_model_ranks_by_relations(tmp_path):
     assert len({r["bucket"] for r in records}) == 3  # three layouts, one each
     assert all(r["reasons"] and "no model" in r["reasons"][0] for r in records)
     json.dumps(records)
+
+
+# --- the review queue, without a server ----------------------------------------------------------
+
+def test_annotate_pre_annotations_drop_what_a_person_would_delete():
+    text = "某某县人民政府2021年政府信息公开工作年度报告\n规章\t12\t3\n2021"
+    agency, year = (0, 7), (7, 11)
+    noisy = [TaggedSpan("AGENCY", 0, 7, 0.9), TaggedSpan("AGENCY", 12, 13, 0.4),  # a single character
+             TaggedSpan("YEAR", 7, 11, 0.9), TaggedSpan("YEAR", 8, 11, 0.5),  # "021"
+             TaggedSpan("ROW=t2.rules", 25, 27, 0.9), TaggedSpan("ROW=t2.rules", 27, 28, 0.3),  # a tab
+             TaggedSpan("COL=t2.issued", 28, 30, 0.9), TaggedSpan("COL=t2.repealed", 29, 31, 0.2)]  # "2\t"
+    kept = acceptable_spans(text, noisy, agency, year)
+    assert [(s.entity, text[s.start:s.end]) for s in kept] == [
+        ("AGENCY", "某某县人民政府"), ("YEAR", "2021"), ("ROW=t2.rules", "规章"), ("COL=t2.issued", "12")]
+    assert not any(s.entity == "AGENCY" for s in acceptable_spans(text, noisy, None, year))  # no agency read: none shown
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    """Generated reports as `gaiml extract --engine rules --with-text` writes them, with their gold."""
+    from gaiml.batch import extract_line
+    from gaiml.pipeline import ExtractSettings, loaded_pipeline
+
+    folder = tmp_path_factory.mktemp("extracted")
+    docs = [pool_document(40 + i, style) for i, style in enumerate(["tabs", "markdown", "cell_lines"])]
+    write_pool(docs, folder)
+    rules = loaded_pipeline(ExtractSettings(engine="rules"))
+    return [(extract_line(str(folder / f"{d['doc_id']}.txt"), True, rules), d) for d in docs]
+
+
+def test_annotate_review_prediction_decodes_to_the_extraction(extracted):
+    """The pre-annotation is the extraction's reading: decoded as pull decodes, it gives the same cells."""
+    for line, doc in extracted:
+        prediction, notes = review_prediction(line, line["text"], "review:rules")
+        spans = result_to_spans(line["text"], prediction["result"])  # every region checks out
+        cells, _ = gold_cells(line["text"], spans, line["template"], line["other_form"])
+        assert cells == {k: c["value"] for k, c in line["cells"].items()} == doc["gold"]["cells"], line["doc_id"]
+        assert notes == [] and prediction["score"] == 1.0  # nothing in review: last in the queue
+        assert any(s.entity.startswith("ROW=") for s in spans)
+
+
+def test_annotate_review_push_names_the_file_and_line_of_bad_input(tmp_path, extracted):
+    line = extracted[0][0]
+    results = tmp_path / "out.jsonl"
+    results.write_text(json.dumps(line, ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
+    with pytest.raises(GaimlError, match=r"out\.jsonl:2: not JSON"):
+        load_flagged(results, "verified")
+    results.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(GaimlError, match=r"no line has status 'needs review' \(statuses there: 'verified': 1\)"):
+        load_flagged(results, "needs review")
+    # no text and a source that is gone: said, with the line
+    gone = {k: v for k, v in line.items() if k != "text"} | {"source": str(tmp_path / "gone.txt")}
+    results.write_text("\n" + json.dumps(gone, ensure_ascii=False) + "\n", encoding="utf-8")
+    [(n, doc)] = load_flagged(results, "verified")
+    with pytest.raises(GaimlError, match=r"out\.jsonl:2: .* carries no text .* source cannot be read again"):
+        text_of(doc, results, n)
+    # the CLI says it before asking any server
+    results.write_text("{not json\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["al", "push", "--url", "http://127.0.0.1:9", "--api-key", "x", "--project", "p",
+                                 "--results", str(results)])
+    assert r.exit_code == 2 and "out.jsonl:1: not JSON" in r.output, r.output
+
+
+def test_annotate_review_text_reads_again_from_the_source(extracted, tmp_path):
+    line, doc = extracted[1]
+    bare = {k: v for k, v in line.items() if k != "text"}
+    assert text_of(bare, tmp_path / "x.jsonl", 1) == doc["text"]

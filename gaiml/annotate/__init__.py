@@ -5,6 +5,7 @@ the model's spans as pre-annotations, take the people's spans back as training e
 - ``select``: rank unlabelled reports (uncertainty, broken relations, engine disagreement, diversity).
 - ``tasks``: extraction <-> Label Studio task, prediction and annotation JSON, every span checked.
 - ``client``: the few label-studio-sdk calls used, imported lazily.
+- ``review``: the review queue: flagged extraction results out as tasks, corrected documents back.
 
 Offsets are code-point offsets into the report text as read, in Label Studio as everywhere else.
 """

@@ -23,11 +23,17 @@ def colour_of(entity: str) -> str:
     return next(c for prefix, c in COLOURS.items() if entity.startswith(prefix))
 
 
-def label_config(entities: tuple[str, ...] | None = None) -> str:
-    """The XML config: one <Label> per entity over the report text, character by character."""
+REVIEW_NAME = "review"  # the review queue's note above the report, fed from data["review"]
+
+
+def label_config(entities: tuple[str, ...] | None = None, review: bool = False) -> str:
+    """The XML config: one <Label> per entity over the report text, character by character.
+    ``review``: a review queue's, which shows above the report which cells to check and why."""
     entities = entity_types() if entities is None else entities
     lines = ['<View>',
              '  <Header value="Label row labels (ROW=), figures by column (COL=), the agency and the year"/>',
+             *([f'  <Header value="Cells to check" size="5"/>', f'  <Text name="{REVIEW_NAME}" value="${REVIEW_NAME}"/>']
+               if review else []),
              f'  <Labels name="{FROM_NAME}" toName="{TO_NAME}" showInline="true">']
     lines += [f'    <Label value={quoteattr(e)} background="{colour_of(e)}"/>' for e in entities]
     lines += ['  </Labels>',

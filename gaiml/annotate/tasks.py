@@ -7,6 +7,7 @@ is not the text at those offsets), so every span that crosses the boundary is ch
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -14,7 +15,11 @@ from functools import cache
 from .. import schema
 from ..model.decode import spans_to_cells
 from ..model.tags import AGENCY, YEAR, TaggedSpan, entity_types, tags_to_spans
+from ..text import fold
+from ..values import FIGURE_PATTERN
 from .label_config import FROM_NAME, TO_NAME
+
+YEAR_TEXT = re.compile(r"(19|20)\d\d")  # the year a report covers, as printed (folded)
 
 
 class SpanError(ValueError):
@@ -46,9 +51,40 @@ def spans_to_result(text: str, spans: list[TaggedSpan], prefix: str = "p") -> li
             for i, s in enumerate(spans)]
 
 
-def prediction_of(text: str, tags: list[str], scores: list[float], model_version: str) -> dict:
-    """A Label Studio prediction from per-character tags; its score is the mean span score."""
-    spans = tags_to_spans(tags, scores)
+def acceptable_spans(text: str, spans: list[TaggedSpan], agency: tuple[int, int] | None = None,
+                     year: tuple[int, int] | None = None) -> list[TaggedSpan]:
+    """The spans a person would accept as pre-annotations; the model's noise is dropped, so a
+    person does not spend the task deleting it.
+
+    An AGENCY span must be the document's agency field (``agency``: its span) or the same name
+    printed again; a YEAR span a printed four-digit year (never "021"); a figure a whole printed figure;
+    a row label at least two characters with one that is no digit.
+    """
+    name = text[agency[0]:agency[1]] if agency else None
+    folded = fold(text)  # same length and offsets as the text
+    kept = []
+    for s in spans:
+        piece = text[s.start:s.end]
+        if s.entity == AGENCY:
+            ok = name is not None and len(name) >= 2 and ((s.start, s.end) == tuple(agency) or piece == name)
+        elif s.entity == YEAR:
+            ok = YEAR_TEXT.fullmatch(fold(piece)) is not None and (
+                year is None or fold(piece) == fold(text[year[0]:year[1]]))
+        elif s.entity.startswith("COL="):  # a whole printed figure: no blank, no digit glued on either side
+            match = FIGURE_PATTERN.match(folded, s.start)
+            ok = match is not None and match.end() == s.end
+        else:
+            ok = len(piece.strip()) >= 2 and any(not ch.isdigit() and not ch.isspace() for ch in piece)
+        if ok:
+            kept.append(s)
+    return kept
+
+
+def prediction_of(text: str, tags: list[str], scores: list[float], model_version: str,
+                  agency: tuple[int, int] | None = None, year: tuple[int, int] | None = None) -> dict:
+    """A Label Studio prediction from per-character tags, noise dropped (``acceptable_spans``);
+    its score is the mean span score, which Label Studio sorts the queue by."""
+    spans = acceptable_spans(text, tags_to_spans(tags, scores), agency, year)
     result = spans_to_result(text, spans)
     score = sum(s.score for s in spans) / len(spans) if spans else 0.0
     return {"model_version": model_version, "score": round(score, 4), "result": result}
@@ -243,15 +279,27 @@ def prediction_for(task: dict, model_version: str | None) -> dict | None:
     return (chosen or preds or [None])[-1]
 
 
-def task_to_example(task: dict, model_version: str | None = None) -> dict | None:
-    """One annotated task -> a training example with its gold cells and the changes made.
+def annotator_of(annotation) -> object:
+    """Who submitted an annotation (the export gives a user id, sometimes a user object)."""
+    who = _field(annotation, "completed_by")
+    return who.get("id") if isinstance(who, dict) else who
 
-    Returns None for a task nobody annotated; raises SpanError when a span does not check out
-    (the whole task is then left out: a half-trusted annotation would teach "O" where a label was).
-    """
-    annotation = latest_annotation(task)
-    if annotation is None:
-        return None
+
+def annotations_by_annotator(task: dict) -> list[dict]:
+    """Each annotator's latest annotation that was not cancelled (skipped), by annotation id."""
+    latest: dict = {}
+    for a in task.get("annotations") or []:
+        if _field(a, "was_cancelled"):
+            continue
+        who = annotator_of(a)
+        order = (str(_field(a, "updated_at") or ""), _field(a, "id") or 0)
+        if who not in latest or order > latest[who][0]:
+            latest[who] = (order, a)
+    return sorted((a for _, a in latest.values()), key=lambda a: _field(a, "id") or 0)
+
+
+def annotated_spans(task: dict, annotation: dict) -> tuple[str, list[LabelledSpan]]:
+    """The task's text and an annotation's spans, checked against it and trimmed; raises SpanError."""
     data = task.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise SpanError(f"task {task.get('id')}: no text in its data; left out")
@@ -260,7 +308,21 @@ def task_to_example(task: dict, model_version: str | None = None) -> dict | None
         annotated = result_to_spans(text, _field(annotation, "result") or [])
     except SpanError as exc:
         raise SpanError(f"task {task.get('id')} ({data.get('doc_id')}), annotation {_field(annotation, 'id')}: {exc}") from exc
-    annotated = [t for t in (trim(text, s) for s in annotated) if t is not None]
+    return text, [t for t in (trim(text, s) for s in annotated) if t is not None]
+
+
+def task_to_example(task: dict, model_version: str | None = None, annotation: dict | None = None) -> dict | None:
+    """One annotated task -> a training example with its gold cells and the changes made.
+
+    ``annotation``: which one (default: the latest). Returns None for a task nobody annotated;
+    raises SpanError when a span does not check out (the whole task is then left out: a
+    half-trusted annotation would teach "O" where a label was).
+    """
+    annotation = annotation if annotation is not None else latest_annotation(task)
+    if annotation is None:
+        return None
+    text, annotated = annotated_spans(task, annotation)
+    data = task["data"]
     prediction = prediction_for(task, model_version)
     predicted = []
     if prediction is not None:
@@ -275,7 +337,7 @@ def task_to_example(task: dict, model_version: str | None = None) -> dict | None
         "doc_id": data.get("doc_id") or f"task-{task.get('id')}",
         "task_id": task.get("id"),
         "annotation_id": _field(annotation, "id"),
-        "annotator": _field(annotation, "completed_by"),
+        "annotator": annotator_of(annotation),
         "model_version": _field(prediction, "model_version") if prediction is not None else None,
         "source": data.get("source"),
         "template": template,
@@ -288,28 +350,111 @@ def task_to_example(task: dict, model_version: str | None = None) -> dict | None
     }
 
 
-def export_to_examples(export: list[dict], model_version: str | None = None,
-                       seen: set | frozenset = frozenset()) -> tuple[list[dict], list[str]]:
-    """Every newly annotated task of an export -> (examples, problems). ``seen``: annotation
-    ids already pulled in an earlier round, skipped."""
-    examples, problems = [], []
+# --- two or more annotators on one task --------------------------------------------------------
+
+def cell_readings(text: str, spans: list[LabelledSpan], template: str, other_form: str) -> dict[str, tuple]:
+    """What an annotation says of each cell and field: (value, span), as the model engine decodes."""
+    tagged = [TaggedSpan(s.entity, s.start, s.end, 1.0) for s in spans]
+    cells = spans_to_cells(text, tagged, template, other_form, [])
+    out = {k: (c.value, None if c.start is None else [c.start, c.end]) for k, c in cells.items()}
+    for name, entity in (("agency", AGENCY), ("year", YEAR)):
+        first = next((s for s in spans if s.entity == entity), None)
+        out[name] = (text[first.start:first.end], [first.start, first.end]) if first else (None, None)
+    return out
+
+
+def agreement_of(task: dict, annotations: list[dict], spans: list[list[LabelledSpan]]) -> dict:
+    """How far the annotators of one task agree: per cell (same value and span from all), and
+    whether their labels are the same; what training takes from the task and why.
+
+    Label Studio Community has no review API (label-studio-sdk 2.1.2's ``annotation_reviews`` is
+    Enterprise only), so a disagreement is settled only by an annotation a manager marked as ground
+    truth (the star in the data manager); otherwise the task is not trained on.
+    """
+    data = task["data"]
+    text = data["text"]
+    template = template_of(spans[0], data.get("template"))
+    other_form = other_form_of(spans[0], data.get("other_form"))
+    readings = [cell_readings(text, s, template, other_form) for s in spans]
+    who = [annotator_of(a) for a in annotations]
+    keys = list(dict.fromkeys(k for r in readings for k in r))
+    differ = []
+    for key in keys:
+        seen = [r.get(key, (None, None)) for r in readings]
+        if any(x != seen[0] for x in seen[1:]):
+            differ.append({"cell": key, "readings": [{"annotator": w, "value": v, "span": sp}
+                                                     for w, (v, sp) in zip(who, seen)]})
+    same_labels = all({t.triple for t in s} == {t.triple for t in spans[0]} for s in spans[1:])
+    truth = [i for i, a in enumerate(annotations) if _field(a, "ground_truth")]
+    if same_labels:
+        trained, settled = 0, "the annotators agree on every label"
+    elif len(truth) == 1:
+        trained, settled = truth[0], f"annotation {_field(annotations[truth[0]], 'id')} is marked ground truth"
+    else:
+        trained, settled = None, "the annotators differ and no annotation is marked ground truth: not trained on"
+    return {"task_id": task.get("id"), "doc_id": data.get("doc_id"), "annotators": who,
+            "annotation_ids": [_field(a, "id") for a in annotations], "cells": len(keys),
+            "agreed": len(keys) - len(differ), "share": round((len(keys) - len(differ)) / len(keys), 4) if keys else 1.0,
+            "differ": differ, "same_labels": same_labels, "trained_on": None if trained is None else _field(annotations[trained], "id"),
+            "settled": settled}
+
+
+# --- a whole export ---------------------------------------------------------------------------
+
+@dataclass
+class RoundResult:
+    """A pulled export: the training examples, the tasks left out (why), and for each task with
+    two or more annotators their agreement."""
+
+    examples: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    agreements: list[dict] = field(default_factory=list)
+    # (task, annotation, checked spans) of every new annotation taken: what a review pull reads
+    taken: list[tuple] = field(default_factory=list)
+
+
+def export_to_round(export: list[dict], model_version: str | None = None,
+                    seen: set | frozenset = frozenset()) -> RoundResult:
+    """Every newly annotated task of an export -> examples, problems and agreements. ``seen``:
+    annotation ids already pulled in an earlier round (a task whose annotations were all pulled
+    is skipped). One annotator: their latest annotation. Several: only labels they agree on
+    (``agreement_of``)."""
+    out = RoundResult()
     for n, task in enumerate(export, 1):
         try:
-            annotation = latest_annotation(task)
-            if annotation is None or _field(annotation, "id") in seen:
+            annotations = annotations_by_annotator(task)
+            if not annotations or all(_field(a, "id") in seen for a in annotations):
                 continue
-            example = task_to_example(task, model_version)
+            checked = [annotated_spans(task, a)[1] for a in annotations]
+            chosen = 0
+            if len(annotations) > 1:
+                agreement = agreement_of(task, annotations, checked)
+                out.agreements.append(agreement)
+                if agreement["trained_on"] is None:
+                    continue
+                chosen = agreement["annotation_ids"].index(agreement["trained_on"])
+            example = task_to_example(task, model_version, annotations[chosen])
+            if len(annotations) > 1:
+                example["annotation_ids"] = [_field(a, "id") for a in annotations]
+                example["agreement"] = {k: agreement[k] for k in ("share", "agreed", "cells", "settled")}
         except SpanError as exc:
-            problems.append(str(exc))
+            out.problems.append(str(exc))
             continue
         except Exception as exc:  # a malformed task (no data, no text, odd types): left out, the rest kept
             task_id = task.get("id") if isinstance(task, dict) else None
-            problems.append(f"task {task_id if task_id is not None else f'#{n} of the export'}: malformed "
-                            f"({type(exc).__name__}: {exc}); left out")
+            out.problems.append(f"task {task_id if task_id is not None else f'#{n} of the export'}: malformed "
+                                f"({type(exc).__name__}: {exc}); left out")
             continue
-        if example is not None:
-            examples.append(example)
-    return examples, problems
+        out.examples.append(example)
+        out.taken.append((task, annotations[chosen], checked[chosen]))
+    return out
+
+
+def export_to_examples(export: list[dict], model_version: str | None = None,
+                       seen: set | frozenset = frozenset()) -> tuple[list[dict], list[str]]:
+    """Every newly annotated task of an export -> (examples, problems); see ``export_to_round``."""
+    result = export_to_round(export, model_version, seen)
+    return result.examples, result.problems
 
 
 def summarise_changes(examples: list[dict]) -> dict:

@@ -87,11 +87,27 @@ def push_command(
     selection: Annotated[Path, typer.Option(help="The selection written by `gaiml al select`.")] = Path("selection.jsonl"),
     model: ModelDir = None,
     predictions: Annotated[bool, typer.Option("--predictions/--no-predictions", help="Import the reports with the model's spans as pre-annotations (--no-predictions: without, and no model is loaded).")] = True,
+    results: Annotated[Path | None, typer.Option(help="Review queue: an output of `gaiml extract --with-text -o` whose flagged documents are sent instead of a selection, the extraction's readings as pre-annotations and the cells to check named in each task (no model is loaded).")] = None,
+    status: Annotated[str, typer.Option(help="With --results: send the lines with this status.")] = "needs review",
 ) -> None:
-    """Import the selected reports into the project with the model's spans as pre-annotations."""
-    from ..annotate import client as ls
-    from ..annotate.rounds import load_selection, model_version, push
+    """Import the selected reports into the project with the model's spans as pre-annotations.
 
+    With --results, a review queue instead: the documents an extraction flagged, so a person corrects only the cells in their review lists; `gaiml al pull` then gives back the corrected documents too."""
+    from ..annotate import client as ls
+    from ..annotate.rounds import load_selection, model_version, push, push_review
+
+    if results is not None:
+        from ..annotate.review import load_flagged
+
+        try:
+            load_flagged(results, status)  # a bad file is named before any server is asked
+            answer = push_review(ls.connect(url, api_key), project, results, status)
+        except GaimlError as exc:
+            _fail(exc)
+        typer.echo(f"review project {project!r} (id {answer['project_id']}, {'created' if answer['created'] else 'reused'}): "
+                   f"{answer['imported']} documents with status {status!r} imported ({answer['review_cells']} cells to "
+                   f"check), {answer['skipped']} already there; model version {answer['model_version']}")
+        return
     extractor, version = None, None
     if predictions:
         extractor, directory = _load_model(model, required=True)
@@ -113,16 +129,16 @@ def pull_command(
     project: ExistingProject,
     out_dir: Annotated[Path, typer.Option(help="Where round files go (round-NNN.jsonl, never overwritten).")] = Path("annotations"),
     save_export: Annotated[Path | None, typer.Option(help="Also save Label Studio's raw JSON export here.")] = None,
+    results: Annotated[Path | None, typer.Option(help="Review queue: write the corrected documents here (JSON Lines like `gaiml extract`'s; default: reviewed-NNN.jsonl beside the round file; never overwritten).")] = None,
 ) -> None:
     """Store the new annotations as the next round of training examples.
 
-    Every span is checked against its task's text; what the annotators changed against the
-    predictions is reported. Exit 1 when a task had to be left out."""
+    Every span is checked against its task's text; what the annotators changed against the predictions is reported. A review queue's tasks also come back as corrected documents with each cell's value and span from the annotation. A task two or more people annotated: their agreement per cell is reported, and it is trained on only when they agree on every label (or one annotation is marked ground truth). Exit 1 when a task had to be left out."""
     from ..annotate import client as ls
     from ..annotate.rounds import pull
 
     try:
-        answer = pull(ls.connect(url, api_key), project, out_dir, save_export)
+        answer = pull(ls.connect(url, api_key), project, out_dir, save_export, results)
     except GaimlError as exc:
         _fail(exc)
     c = answer["changes"]
@@ -134,6 +150,16 @@ def pull_command(
             typer.echo(f"  {n:>4}  {what}")
     else:
         typer.echo(f"no new annotations in {answer['tasks']} tasks")
+    if answer["results_path"]:
+        typer.echo(f"{answer['corrected']} corrected documents -> {answer['results_path']}")
+    for a in answer["agreements"]:
+        typer.echo(f"{a['doc_id']} (task {a['task_id']}): annotators {', '.join(map(str, a['annotators']))} agree on "
+                   f"{a['agreed']} of {a['cells']} cells ({a['share']:.0%}); {a['settled']}")
+        for d in a["differ"][:10]:
+            readings = "; ".join(f"{r['annotator']}: {r['value']!r} at {r['span']}" for r in d["readings"])
+            typer.echo(f"  differ on {d['cell']}: {readings}")
+        if len(a["differ"]) > 10:
+            typer.echo(f"  ... and {len(a['differ']) - 10} more cells")
     for problem in answer["problems"]:
         typer.echo(f"left out: {problem}", err=True)
     if answer["problems"]:

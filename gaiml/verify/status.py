@@ -27,7 +27,11 @@ from .validate import Validation, check_relations
 VERIFIED = "verified"  # every relation holds and every cell is sure
 SOURCE_INCONSISTENT = "source-inconsistent"  # the report's own arithmetic is off; values kept as printed
 NEEDS_REVIEW = "needs review"  # a person should look at the cells in the review list
-STATUSES = (VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW)
+EXTRACTION_STATUSES = (VERIFIED, SOURCE_INCONSISTENT, NEEDS_REVIEW)  # what an extraction decides
+# A document a person corrected in Label Studio (``gaiml al pull`` of a review queue): a status
+# of a corrected document, never of an extraction.
+REVIEWED = "reviewed"
+STATUSES = (*EXTRACTION_STATUSES, REVIEWED)
 FAILED = "failed"  # a batch line for a file that could not be read: no document, no status of its own
 REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
 
@@ -161,9 +165,11 @@ def rejudged(doc: dict) -> str:
     unblamed = any(b.get("relation") not in blamed for b in validation.get("broken") or [])
     if review_cells(doc) or doc.get("status") == NEEDS_REVIEW and (doc.get("warnings") or unblamed):
         return NEEDS_REVIEW
+    if doc.get("status") == REVIEWED:
+        return REVIEWED  # a person's reading: the report's own arithmetic does not undo it
     if validation.get("source_inconsistent") or validation.get("cross_year", {}).get("source_inconsistent"):
         return SOURCE_INCONSISTENT
-    return VERIFIED if doc.get("status") in STATUSES else doc.get("status")
+    return VERIFIED if doc.get("status") in EXTRACTION_STATUSES else doc.get("status")
 
 
 def _num(x: float) -> str:
