@@ -1,7 +1,10 @@
 """Compare two sets of extraction results cell by cell: what a restructuring must leave alone.
 
     python tests/outputs.py BEFORE.jsonl AFTER.jsonl   # prints every difference, exit 1 if any
+    python tests/outputs.py --sample   # the snapshot's sources: the seeds, one benchmark document a style
     python tests/outputs.py --write tests/data/outputs_snapshot.jsonl SOURCES...   # a new snapshot (auto)
+
+Run from the repository root: sources are named relative to it.
 
 Compared per document: status, template, form, year, agency, the review cells (their order and
 reasons are not compared) and every cell's value, span and engine. Confidences and notes are not
@@ -15,6 +18,9 @@ import sys
 from pathlib import Path
 
 from gaiml.output import review_cells
+
+SNAPSHOT = Path(__file__).resolve().parent / "data" / "outputs_snapshot.jsonl"
+SCANS = ("scan_",)  # OCR of a scan takes seconds a page: left out of the sample
 
 
 def essentials(doc: dict) -> dict:
@@ -46,7 +52,21 @@ def load(path: str | Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def sample() -> list[str]:
+    """The five seeds and the first benchmark document of each style but the scans."""
+    seeds = sorted(str(p) for p in Path("../shared/seeds/raw").glob("*.txt"))
+    first: dict[str, str] = {}
+    for path in sorted(Path("training/benchmark_split/raw").iterdir()):
+        style = path.stem.rsplit("_", 1)[0]
+        if not style.startswith(SCANS):
+            first.setdefault(style, str(path))
+    return seeds + sorted(first.values())
+
+
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "--sample":
+        print("\n".join(sample()))
+        return 0
     if argv and argv[0] == "--write":
         from gaiml.batch import extract_many
 
