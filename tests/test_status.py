@@ -53,14 +53,27 @@ def test_a_blank_where_the_arithmetic_needs_a_figure_stays_in_review():
     assert verdict.cells[key].note == BLANK_CELL_NOTE
 
 
-def test_in_ocr_text_a_blank_no_relation_checks_stays_in_review():
-    """OCR loses lone narrow figures ("1"): a 表二 blank, which no relation checks, may be one."""
+def test_in_ocr_text_a_blank_stays_in_review():
+    """OCR loses lone narrow figures: a blank may be a lost "0", which keeps every sum."""
     values = vary_values(SEED.gold, random.Random(3))["cells"]
-    key = next(k for k in values if k.startswith("t2."))
-    cells = cells_of({**values, key: None})
-    cells[key].confidence = 0.85
+    zero_t3 = next(k for k, v in values.items() if k.startswith("t3.") and v == 0)
+    blank_t2 = next(k for k in values if k.startswith("t2."))
+    cells = cells_of({**values, zero_t3: None, blank_t2: None})
+    for key in (zero_t3, blank_t2):
+        cells[key].confidence = 0.85
     verdict = judge(cells, "2021", "split", flagged=None, inconsistent=[], ocr=True)
-    assert key in [i.cell for i in verdict.review]
+    assert {zero_t3, blank_t2} <= {i.cell for i in verdict.review}
+
+
+def test_of_a_broken_relation_the_cells_in_doubt_are_listed():
+    """A 表四 total one too high, with one of its parts read unsurely: that part is the suspect;
+    without any cell in doubt, every cell of the relation is listed."""
+    values = vary_values(SEED.gold, random.Random(6))["cells"]
+    values["t4.review.total"] += 1
+    cells = cells_of(values)
+    cells["t4.review.upheld"].confidence = 0.6
+    verdict = judge(cells, "2021", "split", flagged=None, inconsistent=[], ocr=False)
+    assert [(i.cell, i.risk) for i in verdict.review] == [("t4.review.upheld", BROKEN)]
 
 
 def test_review_items_say_why_and_the_riskiest_come_first():

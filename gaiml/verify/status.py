@@ -8,7 +8,9 @@ holding relation confirms are held for review (``unchecked.py``).
 A cell goes to review only when a person's look could change the answer: a relation broken
 because of it, the engines disagreeing, a figure repaired, a blank where the arithmetic needs a
 figure, a cell not read, an OCR figure no relation checks, or a reading the engines are unsure of.
-A printed blank that every relation accepts is what the report prints and is no review item.
+A blank printed in text not read by OCR that every relation accepts is what the report prints and
+is no review item; of a broken relation, the cells already in doubt are listed, or all its cells
+when none is.
 Each item says why, and the list is ordered by risk, the riskiest first.
 
 The status words are defined here and nowhere else; the output's JSON Schema
@@ -38,6 +40,7 @@ REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
 # Why a cell is in review, riskiest first: the list is sorted by this, then by confidence.
 BROKEN, REPAIRED, DISAGREE, IMPLIED, UNPLACED, UNREAD, OCR_UNCHECKED, UNSURE = range(8)
 ACCEPTED_BLANK_NOTE = "blank, as printed: every relation holds with it"
+SURE_BLANK = 0.8  # the engines read a printed blank at 0.85; one they doubt is read lower
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,14 @@ def judge(cells: dict[str, CellReading], template: str, other_form: str, *, flag
         if broken.relation in inconsistent:
             continue
         why = f"{broken.relation} does not hold ({_num(broken.left_sum)} ≠ {_num(broken.right_sum)})"
-        for key in (*broken.left, *broken.right):
+        keys = (*broken.left, *broken.right)
+        # The cells of it already in doubt are the suspects; with none, any of them may be wrong.
+        suspects = [k for k in keys if k in items] or keys
+        for key in suspects:
             items[key] = ReviewItem(key, why, BROKEN)
     cells = dict(cells)
     for key in list(items):
-        if items[key].risk == UNSURE and _accepted_blank(key, cells, template, other_form, ocr):
+        if items[key].risk == UNSURE and not ocr and _accepted_blank(key, cells, template, other_form):
             del items[key]
             cells[key] = replace(cells[key], confidence=max(cells[key].confidence, REVIEW_BELOW), note=ACCEPTED_BLANK_NOTE)
     review = sorted(items.values(), key=lambda i: (i.risk, cells[i.cell].confidence if i.cell in cells else 0, i.cell))
@@ -108,17 +114,15 @@ def decide(validation: Validation, review: list, inconsistent: list[str]) -> str
     return VERIFIED
 
 
-def _accepted_blank(key: str, cells: dict[str, CellReading], template: str, other_form: str, ocr: bool) -> bool:
-    """A blank the text prints (a blank slot of its row, not a row not found) that every relation
-    of it accepts: each holds with the relation's blanks counted as 0. In OCR'd text a blank may be
-    a figure OCR lost, so there at least one relation must vouch for it."""
+def _accepted_blank(key: str, cells: dict[str, CellReading], template: str, other_form: str) -> bool:
+    """A blank the text prints (a blank slot of its row, not a row not found), read as surely as
+    the engines read a blank (not one they doubt), that every relation of it accepts: each holds
+    with the relation's blanks counted as 0. Never in OCR'd text: there a blank may be a "0" or a
+    "1" OCR lost, and a lost 0 keeps every sum."""
     cell = cells.get(key)
-    if cell is None or cell.value is not None or cell.note not in PRINTED_BLANK_NOTES:
+    if cell is None or cell.value is not None or cell.note not in PRINTED_BLANK_NOTES or cell.confidence < SURE_BLANK:
         return False
-    mine = [r for r in schema.relations(template, other_form) if key in r.keys]
-    if ocr and not mine:
-        return False
-    for rel in mine:
+    for rel in (r for r in schema.relations(template, other_form) if key in r.keys):
         zeros = {k: (cells[k].value if k in cells and cells[k].value is not None else 0) for k in rel.keys}
         if rel.broken(zeros):
             return False
