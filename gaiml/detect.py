@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from collections import Counter
 
+from rapidfuzz import fuzz
+
 from . import schema
 from .document import Field
 from .text import CompactText, canonical_label, fold
@@ -19,7 +21,10 @@ _ORG = re.compile(rf"[\u4e00-\u9fff]{{2,40}}?{_ORG_SUFFIX}")
 # The title: a short name, maybe a year, then 政府信息公开工作年度报告 (possibly wrapped).
 # Titles, matched on the head of the report with whitespace and markup removed.
 _TITLE = re.compile(r"(?P<agency>[^,，。;；:：《》<>\d]{2,40}?)(?P<year>20\d\d)?年?年?度?(?:政府|政务)?信息公开[^,，。]{0,12}?报告")
-_TITLE_YEAR_FIRST = re.compile(r"(?P<year>20\d\d)年?度?(?P<agency>[^,，。;；:：《》<>\d]{2,40}?)(?:政府|政务)信息公开[^,，。]{0,12}?报告")
+_TITLE_YEAR_FIRST = re.compile(r"(?P<year>20\d\d)年?度?(?P<agency>[^,，。;；:：《》<>\d]{2,40}?)(?:年度|年)?(?:政府|政务)信息公开[^,，。]{0,12}?报告")
+# How nearly a long 其他处理 sub-row marker must be printed (one hanzi in five misread or let in);
+# a short one ("逾期不补正") must be exact: "（1件逾期）\n3.补正后…" is one substitution from it.
+_MARKER_SCORE, _FUZZY_MARKER = 80, 10
 _DATE = re.compile(r"(20\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _YEAR = re.compile(r"(?<!\d)(20[12]\d)\s*年(度?)")
 
@@ -37,8 +42,14 @@ def detect_template(compact: CompactText, year: int | None) -> Field:
 
 
 def detect_other_form(compact: CompactText) -> Field:
-    """"split" when the three 其他处理 sub-rows are printed, else "single"."""
-    hits = sum(canonical_label(m) in compact.chars for m in schema.SPLIT_FORM_MARKERS)
+    """"split" when the three 其他处理 sub-rows are printed, else "single".
+
+    A marker counts when printed nearly whole: OCR misreads a hanzi ("户期不补正") and a wrapped
+    label takes the merged caption beside it in ("要求缴理纳费用").
+    """
+    hits = sum(canonical_label(m) in compact.chars
+               or len(m) >= _FUZZY_MARKER and fuzz.partial_ratio(canonical_label(m), compact.chars) >= _MARKER_SCORE
+               for m in schema.SPLIT_FORM_MARKERS)
     return Field("split" if hits else "single", confidence=0.95 if hits >= 2 or not hits else 0.7)
 
 
@@ -68,16 +79,45 @@ def detect_year(text: str) -> Field:
 
 
 def detect_agency(text: str) -> Field:
-    """The reporting body: the title's name, or a fuller name from the signature or the prose."""
+    """The reporting body: the title's name; a short title name (no place in it) gives way to the
+    signature or the contact line, a title without a name to those or to the prose."""
     folded = fold(text)
     title = _title_match(folded)
-    title_name = Field(_clean_name(title.agency), *title.agency_span, 0.95) if title else None
+    title_name = Field(_clean_name(title.agency), *title.agency_span, 0.95) if title and title.agency else None
     if title_name and _AREA.search(title_name.value):
-        return title_name
-    fuller = _signature_name(folded) or _contact_name(folded) or _prose_name(folded)
+        return _best_spelling(folded, title_name)
+    fuller = _signature_name(folded) or _contact_name(folded)
     if fuller:
         return fuller
+    prose = _prose_name(folded)
+    if prose and (title_name is None or title_name.value in prose.value):
+        return prose  # no name in the title, or the prose prints the title's short form in full
     return title_name or Field(None)
+
+
+def _best_spelling(folded: str, name: Field) -> Field:
+    """The name as the report prints it most often: OCR may misread a hanzi of the title
+    ("石城市昌石镇…") that the signature and the contact line print right. Another spelling
+    (at most two characters apart) wins only when it is printed more often than the title's."""
+    n = len(name.value)
+    if n < 5:
+        return name
+    offsets = [i for i, ch in enumerate(folded) if not ch.isspace()]
+    compact = "".join(folded[i] for i in offsets)
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for i in range(len(compact) - n + 1):
+        if compact[i] != name.value[0] and compact[i + n - 1] != name.value[-1]:
+            continue  # a misread at both ends is too far off
+        word = compact[i:i + n]
+        if sum(a != b for a, b in zip(word, name.value)) <= 2:
+            counts[word] += 1
+            first.setdefault(word, i)
+    best, times = max(counts.items(), key=lambda kv: (kv[1], kv[0] == name.value), default=(name.value, 0))
+    if best == name.value or times <= counts[name.value]:
+        return name
+    start = offsets[first[best]]
+    return Field(best, start, offsets[first[best] + n - 1] + 1, name.confidence)
 
 
 @dataclass(frozen=True)
@@ -88,24 +128,70 @@ class _Title:
     year_span: tuple[int, int] | None
 
 
+# How far down a title may stand (web pages and OCR put captions, breadcrumbs, notices above it).
+_HEAD_LINES = 15
+# A title wraps over at most this many lines.
+_TITLE_LINES = 3
+# Words of a sentence, never of a body's name: a name holding one is a fragment of prose.
+_PROSE_WORD = re.compile(r"^[年度月日]|的|了|我|根据|按照|依据|要求|编制|现将|如下|本报告|本机关|本年|各|发布|来源|印发|转发")
+# A body's name ends in an organisation word or a place ("西秀区", "城关镇").
+_NAME_END = re.compile(rf"(?:{_ORG_SUFFIX}|[省市县区州旗盟镇乡]|党工委|工委)[)）]?$")
+
+
 def _title_match(folded: str) -> _Title | None:
-    """The report title at the top, however converters broke it: wrapped over lines, spaced
-    out ("清 溪 南 门 社 区"), marked up ("## 2022年…"), year first or after the name."""
-    head_end = 0
-    for _ in range(6):
-        nxt = folded.find("\n", head_end + 1)
-        head_end = len(folded) if nxt < 0 else nxt
-    offsets = [i for i in range(head_end) if not folded[i].isspace() and folded[i] not in "#*=|"]
-    compact = "".join(folded[i] for i in offsets)
+    """The report title near the top, however converters broke it: wrapped over lines, spaced
+    out ("清 溪 南 门 社 区"), marked up ("## 2022年…"), year first or after the name, below a
+    caption or a notice. The title starts a line; its name is a body's name, not a sentence."""
+    lines = [m for m in re.finditer(r"[^\n\f]+", folded) if m.group().strip(" \t#*=|")][:_HEAD_LINES]
+    nameless = None
+    for k in range(len(lines)):
+        offsets = [i for m in lines[k:k + _TITLE_LINES] for i in range(m.start(), m.end())
+                   if not folded[i].isspace() and folded[i] not in "#*=|"]
+        compact = "".join(folded[i] for i in offsets)
+        found = _title_in(compact, offsets)
+        if found is None:
+            continue
+        if found.agency:
+            return found
+        nameless = nameless or _with_name_above(found, folded, lines[k - 1] if k else None)
+    return nameless
+
+
+def _title_in(compact: str, offsets: list[int]) -> _Title | None:
+    """The title at the start of ``compact``, its name empty when it names no body
+    ("2023年度政府信息公开工作年度报告")."""
     m = _TITLE_YEAR_FIRST.match(compact) or _TITLE.match(compact)
-    if not m or len(_clean_name(m.group("agency"))) < 2:
-        return None
 
     def span(group: str) -> tuple[int, int]:
         return offsets[m.start(group)], offsets[m.end(group) - 1] + 1
 
-    year = m.group("year")
-    return _Title(m.group("agency"), span("agency"), int(year) if year else None, span("year") if year else None)
+    if m and _is_name(_clean_name(m.group("agency"))):
+        year = m.group("year")
+        return _Title(m.group("agency"), span("agency"), int(year) if year else None, span("year") if year else None)
+    bare = _BARE_TITLE.match(compact)
+    if bare is None:
+        return None
+    year = bare.group("year")
+    return _Title("", (0, 0), int(year) if year else None, (offsets[bare.start("year")], offsets[bare.end("year") - 1] + 1) if year else None)
+
+
+# A title naming no body: "2023年度政府信息公开工作年度报告", "政府信息公开工作年度报告（2023年）".
+_BARE_TITLE = re.compile(r"[(（]?(?P<year>20\d\d)?年?度?[)）]?(?:政府|政务)信息公开[^,，。]{0,12}?报告")
+
+
+def _with_name_above(found: _Title, folded: str, above) -> _Title:
+    """A nameless title whose line above is only a body's name (the name set on a line of its own)."""
+    if above is not None:
+        name = above.group().strip(" \t#*=|")
+        if _is_name(_clean_name(name)) and re.fullmatch(r"[\u4e00-\u9fff（）()\s]+", name):
+            start = above.start() + above.group().index(name)
+            return _Title(name, (start, start + len(name)), found.year, found.year_span)
+    return found
+
+
+def _is_name(name: str) -> bool:
+    """A body's name: 2-40 characters ending in an organisation word or a place, no prose words."""
+    return 2 <= len(name) <= 40 and bool(_NAME_END.search(name)) and not _PROSE_WORD.search(name)
 
 
 def _clean_name(raw: str) -> str:

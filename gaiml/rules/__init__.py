@@ -20,9 +20,11 @@ from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from . import glued as G
 from . import header_rows as H
+from . import spaced as SP
 from . import stream_order as S
+from . import tesseract_text as T
 from ..verify.complete import DERIVED_NOTE, complete_rows, placement_warning
-from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
+from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mark_nbsp_cells, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
 
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
@@ -64,7 +66,10 @@ class RuleExtractor:
         text, folded, compact = frame.text, frame.folded, frame.compact
         year, tpl, form = frame.year, frame.template, frame.other_form
         pipes = pipes_separate(folded)
-        masked = mask_non_figures(folded, pipes)
+        if pipes:  # "| 自然人<br>47 |": the heading a converter pulled into the cell is neither label nor cell
+            folded = H.blank_pulled_headers(folded)
+            compact = CompactText.of(folded)
+        masked = mark_nbsp_cells(text, mask_non_figures(folded, pipes))
         numbering = H.numbering_rows(masked)
         masked = H.mask_numbering(masked, numbering)  # 栏次 "1 2 … 7" is no row
         anchor_list = _anchors(tpl.value, form.value)
@@ -75,7 +80,10 @@ class RuleExtractor:
         warnings: list[str] = []
         cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings, folded, masked)
         H.reread_by_tab_grid(masked, numbering, rows, cells, lambda how, s, e, kind: _reading(text, Item(how, s, e, 0), kind, None, H.GRID_NOTE), warnings)
+        SP.reread(text, masked, numbering, rows, cells, lambda it, kind, conf, note: _reading(text, it, kind, conf, note),
+                  schema.relations(tpl.value, form.value), warnings)  # cells apart by spaces only
         S.reread(text, masked, picked, cells, tpl.value, form.value, warnings)  # labels and figures apart
+        T.reread(text, masked, picked, cells, tpl.value, form.value, warnings)  # Tesseract's table lines
         found = sum(1 for r in rows if r.items)
         return Reading(tpl, form, year, cells, found, warnings, ocr_traces=_ocr_traces(picked, cells, warnings))
 

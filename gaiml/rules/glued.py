@@ -44,6 +44,7 @@ _NULLS = "—/－"
 _RUN = re.compile(r"[0-9.,\-—－/]+")
 _DATE = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])((0[1-9]|[12]\d|3[01]))?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LIST_MARK = re.compile(r"[.、．][ \t]*[\u4e00-\u9fff]")  # after a row's run: the next row's "2." or "2. "
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,8 @@ def runs_between(folded: str, masked: str, start: int, end: int) -> list[tuple[i
                 continue  # 本年增/减
             if set(text) <= set("-") and (s > 0 and view[s - 1] not in " \t\n") and len(text) > 2:
                 continue
-        elif e < len(view) - 1 and view[e] in ".、．" and _CJK.match(view[e + 1]) and len(text) > 1 and text[-1].isdigit():
-            e -= 1  # "00000003.危及…": the next row's list number glued on
+        elif _LIST_MARK.match(folded, start + e) and len(text) > 1 and text[-1].isdigit():
+            e -= 1  # "00000003.危及…", "10000012. 其他…": the next row's list number glued on
         if runs and _DATE.fullmatch(view[s:e]) and "\n" in view[runs[0][1] - start : s] or (
                 runs and _DATE.fullmatch(view[s:e]) and view[s - 1] in " \t\n"):
             continue  # a publication date or month next to the table
@@ -313,7 +314,7 @@ def solve(rows: list[GluedRow], known: dict[str, Value], relations: tuple[Relati
             else:
                 chosen = list(range(len(row.splits)))
             splits = [row.splits[c] for c in chosen]
-            best = _plausible(splits, row.kinds)
+            best = _plausible(splits, row.kinds, row.keys)
             shown = " or ".join("|".join(_fmt(p.value) for p in s) for s in splits[:SHOWN])
             more = f" (and {len(splits) - SHOWN} more)" if len(splits) > SHOWN else ""
             runs = " ".join(repr(t) for t in row.texts)
@@ -333,13 +334,33 @@ def _fmt(value: Value) -> str:
     return "null" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _plausible(splits: list[tuple[Part, ...]], kinds: list[str]) -> tuple[Part, ...]:
-    """The split to show first while the arithmetic leaves it open: the most even widths of the
-    integer digits, a 本年增/减 counted twice (changes are small next to the counts around them)."""
+# What the columns of one 表二 row say of each other, though no relation of SPEC.md checks it: a
+# document issued this year is in force, one published this year is public; a 本年增/减 cannot
+# take away more items than there were.
+_AT_MOST = (("issued", "in_force"), ("repealed", "in_force"), ("published", "total_public"), ("made", "total_public"))
+CHANGE_WEIGHT = 4  # a 本年增/减 is small next to the counts around it (chosen on the development split)
+
+
+def _implausible(split: tuple[Part, ...], keys: list[str]) -> int:
+    """How many of the row's soft constraints (``_AT_MOST``, items never below zero) the split breaks."""
+    by = {k.rsplit(".", 1)[-1]: p.value for k, p in zip(keys, split)}
+    bad = sum(1 for a, b in _AT_MOST if by.get(a) is not None and by.get(b) is not None and by[a] > by[b])
+    if by.get("change") is not None and by.get("prev_items") is not None:
+        bad += by["prev_items"] + by["change"] < 0
+    return bad
+
+
+def _plausible(splits: list[tuple[Part, ...]], kinds: list[str], keys: list[str] | None = None) -> tuple[Part, ...]:
+    """The split to show first while the arithmetic leaves it open: the fewest soft constraints
+    broken, then the most even widths of the integer digits, a 本年增/减 counted more."""
     def width(p: Part) -> int:
         return len(str(abs(int(p.value)))) if p.value is not None else 1
 
-    return min(splits, key=lambda s: sum(width(p) ** 2 * (2 if k == CHANGE else 1) for p, k in zip(s, kinds)))
+    def cost(s: tuple[Part, ...]):
+        uneven = sum(width(p) ** 2 * (CHANGE_WEIGHT if k == CHANGE else 1) for p, k in zip(s, kinds))
+        return (_implausible(s, keys) if keys else 0, uneven)
+
+    return min(splits, key=cost)
 
 
 def _search(rows: list[GluedRow], known: dict[str, Value], relations, deadline: float):

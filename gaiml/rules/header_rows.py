@@ -81,6 +81,43 @@ _WRAPPED_NOTE = re.compile(r"[(（][^()（）\n│┃║|]*(?=[│┃║|])|(?<=
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+_BOX_CELL = re.compile(r"(?<=[│┃║])[^│┃║\n]+(?=[│┃║])")
+
+
+class _Span:
+    """A stretch to mask, as ``re.Match`` gives it."""
+
+    def __init__(self, start: int, end: int):
+        self._span = (start, end)
+
+    def start(self) -> int:
+        return self._span[0]
+
+    def end(self) -> int:
+        return self._span[1]
+
+
+def _note_middles(masked: str) -> list[_Span]:
+    """The middle lines of a note wrapped over three or more lines of a box-drawn cell:
+    "│181（其中 │" / "│104件为转 │" / "│办）│": the cell of the same place on the line above opened
+    a note that no line has closed yet, so its figure is the note's, no cell."""
+    out: list[_Span] = []
+    open_at: set[int] = set()  # which cells of the line (counted from its left) hold an unclosed note
+    line_start = 0
+    for line in masked.split("\n"):
+        now: set[int] = set()
+        for k, m in enumerate(_BOX_CELL.finditer(line)):
+            cell = m.group()
+            if k in open_at and not re.search(r"[)）]", cell):
+                out.append(_Span(line_start + m.start(), line_start + m.end()))
+                now.add(k)
+            elif cell.rfind("（") > cell.rfind("）") or cell.rfind("(") > cell.rfind(")"):
+                now.add(k)
+        open_at = now
+        line_start += len(line) + 1
+    return [sp for sp in out if _CJK.search(masked[sp.start():sp.end()])]
+
+
 def mask_numbering(masked: str, rows: list[NumberingRow] | None = None) -> str:
     """``masked`` with the numbers of every column-numbering run, and every footnote line under
     a table, replaced by the filler."""
@@ -88,6 +125,7 @@ def mask_numbering(masked: str, rows: list[NumberingRow] | None = None) -> str:
     notes = list(_NOTE_LINE.finditer(masked))
     if any(ch in masked for ch in "│┃║"):
         notes += [m for m in _WRAPPED_NOTE.finditer(masked) if _CJK.search(m.group())]
+        notes += _note_middles(masked)
     if not rows and not notes:
         return masked
     chars = list(masked)
@@ -197,3 +235,34 @@ def reread_by_tab_grid(masked: str, numbering: list[NumberingRow], rows, cells: 
         for key, kind, (how, s, e) in zip(row.keys, row.kinds, grid):
             cells[key] = read(how, s, e, kind)
         warnings.append(f"{row.name}: {GRID_NOTE}")
+
+
+# ---------------------------------------------------------------- column headers pulled into data cells
+
+def _column_labels() -> tuple[str, ...]:
+    from .. import schema
+
+    labels = {c.label for tpl in schema.TEMPLATES for t in schema.tables(tpl) for r in t.rows for c in r.columns}
+    return tuple(sorted(labels, key=len, reverse=True))
+
+
+# A markdown cell whose converter pulled the column heading above it into it: "| 自然人<br>47 |",
+# "| 总计<br> |", "| 结果维持 0 |". The heading is no part of the row's label, nor a cell.
+_PULLED = re.compile(r"(?<=\|)([ \t]*)(%s)(<br/?>|[ \t]+)(?=[^|\n]*\|)" % "|".join(map(re.escape, _column_labels())))
+_PULLED_REST = re.compile(r"[ \t]*(?:[-+]?[\d.,]+|[—/－-]|无)?[ \t]*")
+
+
+def blank_pulled_headers(folded: str) -> str:
+    """``folded`` with every column heading that stands before a cell's figure (or alone before a
+    ``<br>`` in a blank cell) inside a ``|`` cell replaced by spaces; offsets kept."""
+    chars = None
+    for m in _PULLED.finditer(folded):
+        end = folded.index("|", m.end())
+        if m.group(3).strip() == "" and not folded[m.end():end].strip():
+            continue  # "| 总计 |": a heading cell, no figure pulled under it
+        if not _PULLED_REST.fullmatch(folded[m.end():end]):
+            continue
+        if chars is None:
+            chars = list(folded)
+        chars[m.start(2):m.end(3)] = " " * (m.end(3) - m.start(2))
+    return folded if chars is None else "".join(chars)

@@ -67,6 +67,24 @@ def mask_non_figures(folded: str, pipes_separate: bool) -> str:
     return out
 
 
+# A line holding only no-break spaces: an empty HTML cell ("<td>&nbsp;</td>", as Word, WPS and the
+# portals' editors write one) in text flattened one cell per line (BeautifulSoup ``get_text("\n")``).
+_NBSP_LINE = re.compile(r"^[ \t]*\u00a0[\u00a0 \t]*$", re.M)
+BLANK_MARK = "\u25a1"  # stands in the masked text for such a cell
+
+
+def mark_nbsp_cells(text: str, masked: str) -> str:
+    """``masked`` with each no-break-space-only line of ``text`` (an empty cell) marked ``BLANK_MARK``."""
+    found = [m for m in _NBSP_LINE.finditer(text)]
+    if not found:
+        return masked
+    chars = list(masked)
+    for m in found:
+        pos = m.start() + m.group().index("\u00a0")
+        chars[pos] = BLANK_MARK
+    return "".join(chars)
+
+
 def tab_rows(text: str) -> bool:
     """True when tabs separate the cells of whole rows ("规章\t0\t0\t0"), not one cell per line."""
     return one_line_rows(text, "\t")
@@ -125,7 +143,9 @@ def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool, ro
         w_start, w_end = start + word.start(), start + word.end()
         w_line = line + piece.count("\n", 0, word.start())
         glued = prev_end is not None and masked[prev_end:w_start] == " "
-        if is_null_marker(word.group()) and not _inside_prose(masked, w_start, w_end):
+        if word.group() == BLANK_MARK:
+            items.append(Item(BLANK, w_start, w_end, w_line))
+        elif is_null_marker(word.group()) and not _inside_prose(masked, w_start, w_end):
             items.append(Item(NULL, w_start, w_end, w_line, glued))
         elif _OCR_WORD.fullmatch(word.group()):  # "O", "l", "DO": OCR letters alone in a cell are digits
             items.append(Item(FIG, w_start, w_end, w_line, glued))
@@ -192,6 +212,9 @@ def cells_of(masked: str, items: list[Item], ncols: int, grid: tuple[int, int] |
         blanks = _all_blank_row(items, ncols, grid, ruled, one_line_rows)
         if blanks is not None:
             return blanks, None
+        marked = [it for it in items if it.kind == BLANK and masked[it.start:it.end] == BLANK_MARK]
+        if len(marked) == ncols:  # a row of empty HTML cells, one a line
+            return marked, None
         return [], f"no figures for {ncols} columns"
     first, last = items.index(filled[0]), items.index(filled[-1])
     inner = [it for it in items[first : last + 1] if it.kind != TEXT]
@@ -210,6 +233,10 @@ def cells_of(masked: str, items: list[Item], ncols: int, grid: tuple[int, int] |
         extra_lead, extra_trail = max(0, lead - grid[0]), max(0, trail - grid[1])
         if len(inner) + extra_lead + extra_trail == ncols:
             return items[first - extra_lead : first] + inner + items[last + 1 : last + 1 + extra_trail], None
+        if ruled and one_line_rows and extra_trail and len(inner) + extra_trail == ncols:
+            # A ruled table's figure columns end at its right rule, while its label columns vary
+            # from row to row (an empty sub-label cell): blanks before the row's last rule are cells.
+            return inner + items[last + 1 : last + 1 + extra_trail], None
     return filled, f"{len(filled)} figures for {ncols} columns"
 
 

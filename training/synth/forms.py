@@ -13,13 +13,15 @@
   date (``20250310``) and a month (``202603``) next to the tables.
 * ``template2019_large``: 2019-form reports of city and county bodies (content profile
   ``large_2019``: most zero cells blank, notes in cells), with extra sub-header rows (单位, 栏次
-  numbering rows), notes under the tables, through tabs / BeautifulSoup / lynx / w3m.
+  numbering rows), notes under the tables, through tabs / BeautifulSoup / lynx / w3m; the page's
+  empty cells hold ``&nbsp;``, as pages saved from Word or WPS and the portals' editors write them.
 * ``markdown_broken``: markdown from PDF converters: ``|`` tables whose long labels wrap into a
   second ``|`` row, header text pulled into the first data row's cells, ``<br>`` inside cells.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from dataclasses import replace
@@ -168,8 +170,18 @@ def template2019_large(layouts: list[Layout], seed: int) -> list[str]:
     conv = str(_rng(seed, 35).choice(LARGE_CONVERTERS))
     if conv == "tabs":
         return [textlayouts.layout_to_text(l, _rng(seed, 2), textlayouts.tabs_table) for l in layouts]
-    page = html.join_pages([html.layout_to_html(l, _rng(seed, 3)) for l in layouts])
+    page = _nbsp_empty_cells(html.join_pages([html.layout_to_html(l, _rng(seed, 3)) for l in layouts]))
     return html.split_text(html.HTML_CONVERTERS[conv](page, _rng(seed, 4)), len(layouts))
+
+
+_EMPTY_CELL = re.compile(r"<(td|th)([^>]*)></\1>")
+
+
+def _nbsp_empty_cells(page: str) -> str:
+    """Empty cells as the pages of these reports hold them: Word and WPS "save as HTML" and the
+    portals' rich-text editors write ``&nbsp;`` into a blank cell (a truly empty ``<td></td>``
+    leaves no trace at all in ``get_text``, which no reader could place)."""
+    return _EMPTY_CELL.sub(r"<\1\2>&nbsp;</\1>", page)
 
 
 # ---------------------------------------------------------------- broken markdown

@@ -2,7 +2,8 @@
 
 The report is filled into the official Word template and converted by LibreOffice (``forms.py``:
 the real layout and its probe variants in one soffice call). Each page of the real PDF is
-rendered by ``pdftoppm`` (150-300 dpi, grey), mildly degraded (blur, noise, JPEG) and read by
+rendered by ``pdftoppm`` (150-300 dpi, grey), mildly degraded (blur, noise, JPEG that keeps the
+dpi) and read by
 ``tesseract PAGE stdin -l chi_sim --psm 4`` (psm 6 or 3 for some documents). One Tesseract run
 writes both its plain text and its hOCR with character boxes (``-c hocr_char_boxes=1``); the
 document text is the plain text of the pages joined by form feeds, exactly as Tesseract prints it.
@@ -91,8 +92,12 @@ def cell_boxes(pdfs: list[Path], layout) -> dict[str, tuple[int, tuple[float, fl
 # ---------------------------------------------------------------- OCR
 
 
-def degrade(png: bytes, rng) -> bytes:
-    """Mild scan damage: blur, grey paper, noise, JPEG; geometry unchanged (boxes stay exact)."""
+def degrade(png: bytes, rng, dpi: int) -> bytes:
+    """Mild scan damage: blur, grey paper, noise, JPEG; geometry unchanged (boxes stay exact).
+
+    The JPEG keeps the page's resolution, as pdftoppm and scanners write it: without it
+    Tesseract guesses one from the glyphs (a 300 dpi page "as 562") and reads the tables as noise.
+    """
     from PIL import Image, ImageFilter
 
     img = Image.open(io.BytesIO(png)).convert("L")
@@ -102,7 +107,7 @@ def degrade(png: bytes, rng) -> bytes:
     a += rng.normal(0, float(rng.uniform(2, 8)), a.shape)
     img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=int(rng.integers(60, 90)))
+    img.save(buf, "JPEG", quality=int(rng.integers(60, 90)), dpi=(dpi, dpi))
     return buf.getvalue()
 
 
@@ -174,7 +179,7 @@ def ocr_document(layout, report, seed: int) -> tuple[str, list[dict]]:
         owner: list[str | None] = []
         scale = 72.0 / dpi
         for pi, png in enumerate(pages):
-            text, chars = ocr_page(degrade(png.read_bytes(), rng), psm, tmp)
+            text, chars = ocr_page(degrade(png.read_bytes(), rng, dpi), psm, tmp)
             text = text.rstrip("\f")
             page_cells = [(k, b) for k, (p, b) in boxes.items() if p == pi]
             for ch, box in zip(text, _align(text, chars)):

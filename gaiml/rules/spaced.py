@@ -1,0 +1,220 @@
+"""Short rows of tables whose cells only spaces separate, placed by the layout of the spaces.
+
+Text browsers lay an HTML table out two ways (``lynx -dump``, ``w3m -dump``, the template2019_large
+reports): a table that fits the width stands in aligned columns, with a 栏次 row numbering them
+("1 2 … 7", "1 … 15") in the large-format templates; a table too wide for it comes out one row a
+line, cells joined by single spaces, where an empty cell (``&nbsp;`` or nothing) only widens the
+gap: "1305 385   2 42" is 1305|385|blank|2|42. A row with blank cells reads short to the row
+reader; here
+
+* single-spaced tables (the table's complete rows join every figure by one space): each wider
+  gap is as many blank cells as it holds extra spaces (one, or two where the empty cells print a
+  space), and the blanks the line's end swallowed are the row's last cells;
+* aligned tables under a 栏次 row: each figure goes to the numbered column it stands under.
+
+Only rows the row reader left unsure are read again; a blank is null, never 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from .layouts import BLANK, FIG, NULL, Item, display_column, place_by_columns
+
+NOTE_RUNS = "blank cells counted from the gaps between single-spaced cells"
+NOTE_NUMBERING = "placed under the 栏次 row's numbered columns"
+NOTE_GRID = "placed under the columns the table's figures stand in"
+SURE = 0.9
+SHIFT_COST = 0.5
+_ATTACHED = re.compile(r"[^\s]*")  # a unit or masked note glued to a figure ("3项", "2（1件逾期）")
+
+
+def _filled(row) -> list[Item]:
+    return [it for it in row.raw_items or () if it.kind in (FIG, NULL)]
+
+
+def _gap(masked: str, end: int, start: int) -> int | None:
+    """Spaces between one figure's end and the next one's start (after what is glued to the
+    first); None when anything but spaces stands there."""
+    between = masked[end:start]
+    between = between[_ATTACHED.match(between).end():]
+    return len(between) if between and set(between) == {" "} else None
+
+
+def _gaps(masked: str, figures: list[Item]) -> list[int] | None:
+    out = []
+    for a, b in zip(figures, figures[1:]):
+        g = _gap(masked, a.end, b.start)
+        if g is None:
+            return None
+        out.append(g)
+    return out
+
+
+def _single_spaced(masked: str, rows, table: str) -> bool:
+    """Most of the table's figures stand one space apart, and some gap is wider (the empty cells):
+    text with no wider gap (a converter that drops empty cells) says nothing of where blanks were."""
+    gaps = [g for r in rows if r.name.startswith(table + ".") and len({it.line for it in _filled(r)}) == 1
+            for g in (_gaps(masked, _filled(r)) or ())]
+    if len(gaps) < 6 or not any(g > 1 for g in gaps):
+        return False
+    ones = sum(g == 1 for g in gaps) / len(gaps)
+    # Empty cells that print a space widen a gap by two: every gap odd (aligned columns are not so
+    # regular); empty cells that print nothing by one: then most gaps must be single.
+    return ones >= 0.3 and all(g % 2 == 1 for g in gaps) or ones >= 0.6
+
+
+def _unit(gaps: list[int]) -> int:
+    """Extra spaces per empty cell: two where every wide gap is odd (the cell prints a space)."""
+    wide = [g for g in gaps if g > 1]
+    return 2 if wide and all(g % 2 == 1 for g in wide) else 1
+
+
+def run_cells(masked: str, row, unit: int) -> list[Item] | None:
+    """The row's cells from its gaps: figures, and blanks where gaps are wide; None when the gaps
+    do not come out in whole cells or give the row too many."""
+    figures = _filled(row)
+    if not figures or len({it.line for it in figures}) != 1:
+        return None
+    first = figures[0]
+    line_start = masked.rfind("\n", 0, first.start) + 1
+    before = masked[line_start:first.start]
+    lead_gap = len(before) - len(before.rstrip(" "))
+    if not before.strip() or lead_gap < 1:
+        return None  # no label before the figures on their line: the gap is no cell's
+    gaps = _gaps(masked, figures)
+    if gaps is None or any((g - 1) % unit for g in [lead_gap] + gaps):
+        return None
+    cells: list[Item] = [Item(BLANK, first.start - lead_gap + 1 + k * unit, first.start - lead_gap + 1 + (k + 1) * unit, first.line)
+                         for k in range((lead_gap - 1) // unit)]
+    for fig, nxt, g in zip(figures, figures[1:] + [None], gaps + [None]):
+        cells.append(fig)
+        if nxt is not None:
+            gap_start = nxt.start - g
+            cells += [Item(BLANK, gap_start + 1 + k * unit, gap_start + 1 + (k + 1) * unit, fig.line) for k in range((g - 1) // unit)]
+    if len(cells) > len(row.keys):
+        return None
+    end = figures[-1].end
+    cells += [Item(BLANK, end, end, first.line)] * (len(row.keys) - len(cells))  # swallowed by the line's end
+    return cells
+
+
+def numbering_cells(text: str, numbering, row) -> list[Item] | None:
+    """The row's cells by the numbered columns of the 栏次 row above it in the same table."""
+    figures = _filled(row)
+    at = figures[0].start if figures else None
+    above = [n for n in numbering if len(n.spans) == len(row.keys) and at is not None and n.end <= at]
+    if not above or len({it.line for it in figures}) != 1 or len(figures) >= len(row.keys):
+        return None
+    spans = above[-1].spans
+    if len({text.count("\n", 0, s) for s, _ in spans}) != 1:
+        return None  # numbers one a line: no columns to stand under
+    centres = [(display_column(text, s) + display_column(text, e)) / 2 for s, e in spans]
+    columns = place_by_columns(text, figures, centres)
+    if columns is None:
+        return None
+    by_column = dict(zip(columns, figures))
+    end = figures[-1].end
+    return [by_column.get(i, Item(BLANK, end, end, figures[0].line)) for i in range(len(row.keys))]
+
+
+def _starts(text: str, figures: list[Item]) -> list[int]:
+    return [display_column(text, it.start) for it in figures]
+
+
+def grid_starts(text: str, masked: str, rows, table: str) -> list[float] | None:
+    """Where the figure columns of an aligned table start (display columns): the starts of its rows'
+    figures, grouped; a column needs two rows' figures. None when they do not group cleanly."""
+    starts = []
+    for r in rows:
+        figures = _filled(r)
+        if r.name.startswith(table + ".") and figures and len({it.line for it in figures}) == 1:
+            starts += _starts(text, figures)
+    groups: list[list[int]] = []
+    for x in sorted(starts):
+        if groups and x - groups[-1][-1] <= 1:
+            groups[-1].append(x)
+        else:
+            groups.append([x])
+    if any(len(g) < 2 for g in groups):
+        return None  # a figure standing where no other does: the rows do not share one grid
+    cols = [sum(g) / len(g) for g in groups]
+    if len(cols) < 2:
+        return None
+    # The grid must be the one every complete row stands in (text browsers push and squeeze the
+    # rows of wide tables, and lay a table's sub-blocks out apart).
+    complete = [_starts(text, _filled(r)) for r in rows if r.name.startswith(table + ".")
+                and len(_filled(r)) == len(r.keys) == len(cols) and len({it.line for it in _filled(r)}) == 1]
+    if complete and all(abs(x - c) <= 1 for xs in complete for x, c in zip(xs, cols)):
+        return cols
+    return None
+
+
+def grid_cells(text: str, masked: str, row, cols: list[float]) -> list[Item] | None:
+    """The row's cells by the table's column starts; a row whose label runs into the first column
+    is pushed right as a whole (the shift tried from each column its first figure could be)."""
+    figures = _filled(row)
+    n = len(row.keys)
+    if not figures or len({it.line for it in figures}) != 1 or len(figures) >= n or len(cols) < n:
+        return None
+    cols = cols[:n]
+    xs = _starts(text, figures)
+    # A row may stand shifted as a whole (its label pushing it right, a narrower label cell): every
+    # shift that puts a figure on a column start is tried, a shift costing half a column per figure.
+    shifts = {0.0} | {x - c for x in xs for c in cols}
+    spacing = min(b - a for a, b in zip(cols, cols[1:]))
+    best = None
+    for d in shifts:
+        for chosen in itertools.combinations(range(n), len(figures)):
+            off = sum(abs(x - cols[j] - d) for x, j in zip(xs, chosen))
+            cost = off + SHIFT_COST * abs(d)
+            if best is None or cost < best[0]:
+                best = (cost, chosen, off)
+    if best is None or best[2] / len(figures) > spacing / 4:
+        return None
+    by_column = dict(zip(best[1], figures))
+    end = figures[-1].end
+    return [by_column.get(i, Item(BLANK, end, end, figures[0].line)) for i in range(n)]
+
+
+def _holds_as_zero(keys: list[str], values: list, relations) -> bool:
+    """The row's own relations hold with its blanks read as zero (what the tables' notes say)."""
+    known = {k: (0 if v is None else v) for k, v in zip(keys, values)}
+    own = [r for r in relations if set(r.keys) <= set(keys)]
+    return not any(r.broken(known) for r in own)
+
+
+def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations, warnings: list[str]) -> None:
+    """Rows read unsurely, read again by the spaces of their line (``run_cells``) or by the 栏次
+    row's columns (``numbering_cells``). ``read(item, cell_kind, confidence, note)`` makes a
+    cell reading."""
+    tables = {r.name.split(".")[0] for r in rows}
+    spaced = {t: _single_spaced(masked, rows, t) for t in tables}
+    units = {}
+    for t in tables:
+        gaps = [g for r in rows if r.name.startswith(t + ".") for g in (_gaps(masked, _filled(r)) or ())]
+        units[t] = _unit(gaps)
+    grids = {t: grid_starts(text, masked, rows, t) for t in tables}
+    for row in rows:
+        if row.raw_items is None or row.segment is None:
+            continue
+        if all(key in cells and cells[key].confidence >= SURE for key in row.keys):
+            continue
+        table = row.name.split(".")[0]
+        if any(ch in masked[slice(*row.segment)] for ch in "\t│┃║|"):
+            continue
+        how = run_cells(masked, row, units[table]) if spaced[table] else None
+        note = NOTE_RUNS
+        if how is None:
+            how, note = numbering_cells(text, numbering, row), NOTE_NUMBERING
+        if how is None and not spaced[table] and grids.get(table):
+            how, note = grid_cells(text, masked, row, grids[table]), NOTE_GRID
+        if how is None:
+            continue
+        readings = [read(it, kind, SURE, note) for it, kind in zip(how, row.kinds)]
+        if not _holds_as_zero(row.keys, [r.value for r in readings], relations):
+            readings = [read(it, kind, 0.5, note + "; the row's sum does not hold") for it, kind in zip(how, row.kinds)]
+        for key, reading in zip(row.keys, readings):
+            cells[key] = reading
+        warnings[:] = [w for w in warnings if not w.startswith(row.name + ": ")] + [f"{row.name}: {note}"]

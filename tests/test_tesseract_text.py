@@ -1,0 +1,117 @@
+"""Tables as Tesseract prints them (gaiml/rules/tesseract_text.py): one line per printed row, rules
+read as "|"/"l"/"1" glued to zeros read as "o", an unreadable figure printed as a hanzi, a label
+lost. What OCR did not print is null and flagged, never guessed; every figure keeps its span."""
+
+from gaiml import schema
+from gaiml.rules import RuleExtractor
+from gaiml.rules import tesseract_text as T
+from gaiml.values import parse_cell
+
+GAP = "   "
+T3_ROWS = {  # row key -> the line Tesseract printed for it (None: the label lost, only ";" left)
+    "new_received": ("一、本年新收政府信息公开申请数量", "31   生   0   0   0   0   33"),
+    "carried_over": ("二、上年结转政府信息公开申请数量", "0   0   0   0   0   0   0"),
+    "granted": ("到人 (一) 子以公开", "19   1   0   0   0   0   20"),
+    "partial": ("年度办| (二) 部分公开〈区分处理的，只计这一情", "1   0   0   0   0   0   1"),
+    "denied_secret": ("1.属于国家秘密", "0   0   0   0   0   0   0"),
+    "denied_law": (None, "0   2   0   0   0   0   2"),
+    "denied_safety": ("二  3.危及“三安全一稳定", "0  0  0  0  0  0  0"),
+    "denied_third_party": ("、  4 .保护第三方合法权益", "0   0   0   0   0   0   0"),
+    "denied_internal": ("5.属于三类内部事务信息", "0|olololololon"),
+    "denied_process": ("6.属于四类过程性信息", "0   0   0   0   0   0   0"),
+    "denied_enforcement": ("7.属于行政执法案卷", "0   0   0   0   0   0   0"),
+    "denied_query": ("8.属于行政查询事项", "0   0   0   0   0   0   0"),
+    "unable_not_held": ("(四) “|1.本机关不掌握相关政府信息", "9   0   0   0   0   0   9"),
+    "unable_create": ("无法提，| 2.没有现成信息需要另行制作", "0  0  0  0  0  0  0"),
+    "unable_unclear": ("供    3.补正后申请内容仍不明确", "1    0   0   0   0   0    1"),
+    "rejected_petition": ("1 .信访举报投诉类申请", "0   0   0   0   0   0   0"),
+    "rejected_duplicate": ("2.重复申请", "0   0   0   0   0   0   0"),
+    "rejected_publication": ("(五) ”|3.要求提供公开出版物", "0   0   0   0   0   0   0"),
+    "rejected_mass": ("不了处 |4 无正当理由大量反复申请", "0   0   0   0   0   0   0"),
+    "rejected_confirm": ("5.要求行政机关确认或重新出具已", "0   0   0   0   0   0   0"),
+    "other_no_correction": ("1.申请人无正当理由逾期不补正、", "0   0   0   0   0   0   0"),
+    "other_no_fee": ("2.申请人逾期未按收费通知要求缴|", "0   0   0   0   0   0   0"),
+    "other_misc": ("|   |3 .其他", "0|0|o|o|lo|lo lo"),
+    "total": ("| (tt) 总计", "31|2|o|o|o|1o |33"),
+    "carried_forward": ("四、结转下年度继续办理", "0    0    0    0    0    0    0"),
+}
+WANT = {
+    "new_received": [31, None, 0, 0, 0, 0, 33], "granted": [19, 1, 0, 0, 0, 0, 20],
+    "denied_law": [0, 2, 0, 0, 0, 0, 2], "denied_internal": [0] * 7, "other_misc": [0] * 7,
+    "total": [31, 2, 0, 0, 0, 0, 33],
+}
+
+
+def tesseract_text() -> str:
+    lines = ["茶 陵 县 教 育 局", "2025 年度政府信息公开工作报告", "", "一、总体情况", "本局依法公开政府信息。", "",
+             "二、主动公开政府信息情况", "第二十条第 〈一) 项",
+             "信息内容        本年制发件数        本年废止件数        现行有效件数",
+             "规章               0                0                0",
+             "行政规范性文件           驻                3               42",
+             "第二十条第 (五) 项", "信息内容                         本年处理决定数量", "行政许可                             56",
+             "第二十条第 〈六) 项", "信息内容                         本年处理决定数量", "行政处罚                              8",
+             "行政强制                              0", "第二十条第〈八) 项", "信息内容                    本年收费金额 〈单位: 万元)",
+             "行政事业性收费                               0", "", "三、收到和处理政府信息公开申请情况", "",
+             "申请人情况", "自然 | 商业 | 科研 | 社会 | 法律      总计", "人          公益 | 服务 | 其他"]
+    for label, figures in T3_ROWS.values():
+        lines.append(f"{label or ';'}{GAP * 3}{figures}")
+    lines += ["四、政府信息公开行政复议、行政拆讼情况", "行政复议                行政诉讼",
+              "结果 | 结果 | 其他 | 尚未 总计 | 结果 | 结果 | 其他 | 尚未 总计", "0|o|lololololololololololololon", "",
+              "五、存在的主要问题及改进情况", "一是信息公开制度有待进一步完善。", "六、其他需要报告的事项", "无。"]
+    return "\n".join(lines) + "\n"
+
+
+def test_rows_as_tesseract_prints_them():
+    text = tesseract_text()
+    cells = RuleExtractor().extract(text, "2021", "split").cells
+    columns = [c.key for c in schema.tables("2021", "split")[1].rows[0].columns]
+    for row, want in WANT.items():
+        assert [cells[f"t3.{row}.{c}"].value for c in columns] == want, row
+    assert [cells[f"t2.normative.{c}"].value for c in ("issued", "repealed", "in_force")] == [None, 3, 42]
+    assert all(cells[k].value == 0 for k in cells if k.startswith("t4."))
+
+
+def test_what_ocr_did_not_print_is_flagged_not_guessed():
+    text = tesseract_text()
+    cells = RuleExtractor().extract(text, "2021", "split").cells
+    for key, mark in (("t3.new_received.commercial", "生"), ("t2.normative.issued", "驻")):
+        cell = cells[key]
+        assert cell.value is None and cell.confidence == 0.0 and cell.note == T.UNREADABLE_NOTE
+        assert text[cell.start:cell.end] == mark
+
+
+def test_a_row_whose_label_was_lost_is_read_but_to_review():
+    cells = RuleExtractor().extract(tesseract_text(), "2021", "split").cells
+    cell = cells["t3.denied_law.commercial"]
+    assert cell.value == 2 and cell.confidence < 0.9 and cell.note == T.LOST_LABEL_NOTE
+
+
+def test_every_figure_keeps_its_span():
+    text = tesseract_text()
+    cells = RuleExtractor().extract(text, "2021", "split").cells
+    for key, cell in cells.items():
+        if cell.value is not None:
+            assert cell.start is not None and parse_cell(text[cell.start:cell.end]) == cell.value, key
+
+
+def test_a_run_of_zeros_and_rules_is_cut_at_the_rules():
+    pieces = T._figures(100, "lololon")
+    assert [(p.start, p.end, p.digits) for p in pieces] == [(101, 102, "0"), (103, 104, "0"), (105, 106, "0")]
+    assert T._figures(0, "2259") [0].digits == "2259" and T._figures(0, "划尖") is None
+
+
+def test_a_rule_read_as_1_beside_zeros_read_as_o_is_not_sure():
+    text = tesseract_text().replace("0|0|o|o|lo|lo lo", "| 0 | 0 | 0 | 0 | 0 | o 1")  # 其他: six zeros, a rule read "1"
+    cell = RuleExtractor().extract(text, "2021", "split").cells["t3.other_misc.total"]
+    assert text[cell.start:cell.end] == "1" and cell.confidence < 0.9
+
+
+def test_the_split_other_form_is_told_through_ocr_damage():
+    from gaiml.detect import detect_other_form
+    from gaiml.text import CompactText, fold
+
+    lines = ["工利请人无正当理由户期不补正、                0", "行政机关不再处理其政府信息公开| 0 | 0 | o | o | o。 | 。",
+             "其他处“|2 申请人逾期未按收费通知要求缴              0", "理 |纳费用、行政机关不再处理其履府 0 | 0 | o | o | o。 | o"]
+    assert detect_other_form(CompactText.of(fold("\n".join(lines)))).value == "split"
+    near_miss = "2.没有现成信息需要另行制作  13  0  2（1件逾期） 3 18件\n3.补正后申请内容仍不明确  1  0  1\n本机关未发出收费通知。"
+    assert detect_other_form(CompactText.of(fold(near_miss))).value == "single"
