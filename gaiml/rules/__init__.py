@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .. import schema
 from ..document import BLANK_BY_POSITION_NOTE, BLANK_CELL_NOTE, BLANK_COLUMN_NOTE, CellReading, Reading
 from ..frame import Frame
-from ..text import fold, pipes_separate
+from ..text import CompactText, fold, pipes_separate
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
 from . import glued as G
@@ -90,11 +90,13 @@ class RuleExtractor:
 
 def _ocr_traces(picked: dict[str, A.Occurrence], cells: dict[str, CellReading], warnings: list[str]) -> int:
     """Signs that the text went through OCR (gaiml/verify/unchecked.py): row labels found only
-    approximately, figures printed with OCR letters ("1O", "l2"), runs of zeros fused together."""
+    approximately, figures printed with OCR letters ("1O", "l2"), runs of zeros fused together,
+    cells of Tesseract table lines that show its damage (a lost label, no figure, zeros as letters)."""
     labels = sum(1 for occ in picked.values() if occ.score < 1)
     letters = sum(1 for c in cells.values() if c.text and c.value is not None and any(ch in OCR_LETTERS for ch in fold(c.text)))
     fused = sum(1 for w in warnings if w.endswith(FUSED_ZEROS))
-    return labels + letters + fused
+    tesseract = sum(1 for c in cells.values() if c.note in T.DAMAGE_NOTES)
+    return labels + letters + fused + tesseract
 
 
 def _anchors(template: str, other_form: str) -> list[A.Anchor]:

@@ -31,6 +31,7 @@ NOTE = "read as a Tesseract table line"
 LOST_LABEL_NOTE = "read as a Tesseract table line whose label OCR lost (its place among the rows)"
 UNREADABLE_NOTE = "OCR printed no figure here"
 DAMAGED_NOTE = "on a line OCR damaged (zeros read as letters, rules as figures)"
+DAMAGE_NOTES = (LOST_LABEL_NOTE, UNREADABLE_NOTE, DAMAGED_NOTE)  # signs of OCR (rules._ocr_traces)
 CLEAN, OCR = 0.97, 0.85
 # Rows the main reader read at least this surely are left as they are.
 SURE = 0.9

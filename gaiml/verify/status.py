@@ -81,8 +81,9 @@ def judge(cells: dict[str, CellReading], template: str, other_form: str, *, flag
     if ocr:
         cells, held = hold_for_review(cells, template, other_form)
         for key in held:
-            items.setdefault(key, ReviewItem(key, "read by OCR and no holding relation checks it: compare it with the scan",
-                                             OCR_UNCHECKED))
+            why = ("read by OCR as blank: a figure OCR lost looks the same" if cells[key].value is None
+                   else "read by OCR and no holding relation checks it: compare it with the scan")
+            items.setdefault(key, ReviewItem(key, why, OCR_UNCHECKED))
         inconsistent = []  # what OCR read cannot convict the report of an arithmetic error
     validation = check_relations({k: c.value for k, c in cells.items()}, template, other_form)
     for broken in validation.broken:

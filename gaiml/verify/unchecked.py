@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from .. import schema
 from ..document import CellReading
+from ..values import is_null_marker
 
 OCR_TRACES = 2
 UNCHECKED_CONFIDENCE = 0.85  # below the review threshold (status.REVIEW_BELOW)
@@ -32,10 +33,12 @@ def read_by_ocr(declared: bool, ocr_traces: int | None) -> bool:
 
 
 def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -> list[str]:
-    """Cells holding a non-zero figure that no assessable, holding relation checks, and every
-    cell of a relation that stays broken: in OCR'd text a broken relation is more likely a
-    misread than the author's arithmetic (a "2" read "24" in a row and in its column's total
-    keeps the column's sum and breaks only the row's), so it is not blamed on the report."""
+    """Cells holding a non-zero figure that no assessable, holding relation checks, every cell of
+    a relation that stays broken, and every blank no null mark ("-", "/", "无") prints: in OCR'd
+    text a broken relation is more likely a misread than the author's arithmetic (a "2" read "24"
+    in a row and in its column's total keeps the column's sum and breaks only the row's), so it
+    is not blamed on the report; and a blank may be a figure OCR lost (a lost "0" keeps every sum,
+    and Tesseract drops whole right-hand columns)."""
     values = {key: cell.value for key, cell in cells.items()}
     relations = schema.relations(template, other_form)
     broken = {key for r in relations if r.broken(values) for key in r.keys}
@@ -44,7 +47,11 @@ def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -
         if key in broken:
             out.append(key)
             continue
-        if cell.value is None or cell.value == 0:
+        if cell.value is None:
+            if not (cell.text and is_null_marker(cell.text)):
+                out.append(key)
+            continue
+        if cell.value == 0:
             continue
         if not any(key in r.keys and r.holds(values) for r in relations):
             out.append(key)
@@ -59,6 +66,7 @@ def hold_for_review(cells: dict[str, CellReading], template: str, other_form: st
         cell = cells[key]
         if cell.confidence <= UNCHECKED_CONFIDENCE:
             continue
-        note = "read by OCR and no holding relation checks this cell: compare it with the scan"
+        note = ("read by OCR as blank, and a figure OCR lost looks the same: compare it with the scan" if cell.value is None
+                else "read by OCR and no holding relation checks this cell: compare it with the scan")
         held[key] = replace(cell, confidence=UNCHECKED_CONFIDENCE, note=f"{cell.note}; {note}" if cell.note else note)
     return held, keys
