@@ -244,3 +244,37 @@ def test_model_refuses_a_directory_of_another_tag_set(tmp_path, tokenizer):
         ModelExtractor.from_dir(out)
     with pytest.raises(ModelError, match="not a gaiml model"):
         ModelExtractor.from_dir(tmp_path / "nowhere")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from gaiml.model import DEFAULT_MODEL_DIR
+
+    return ModelExtractor.from_dir(DEFAULT_MODEL_DIR)
+
+
+def test_model_reads_only_the_table_regions_and_tags_them_as_the_whole_text(shipped):
+    """A real-length report: the network reads fewer characters, every character of a region gets
+    exactly its whole-text probabilities, any other is either that too (its window was read) or
+    "O" for sure, and the cells are the same."""
+    from benchmarks.speed import lengthen
+    from gaiml.frame import Frame
+    from gaiml.regions import table_regions
+
+    doc = generate(19_003, "tabs", doc_id="x")
+    text = lengthen(doc.text, doc.report, 7_000, np.random.default_rng(3))
+    whole, regional = shipped.predict(text, whole=True), shipped.predict(text)
+    assert len(regional.tags) == len(regional.scores) == len(regional.probs) == len(text)
+    assert whole.read >= len(text) and regional.read < 0.7 * whole.read
+    inside = np.zeros(len(text), dtype=bool)
+    for a, b in table_regions(text):
+        inside[a:b] = True
+    same = (regional.probs == whole.probs).all(axis=1)
+    o = shipped.labels.index("O")
+    unread = (regional.probs[:, o] == 1.0) & (regional.probs.sum(axis=1) == 1.0)
+    assert same[inside].all() and (same | unread).all() and unread[~inside].any()
+    assert all(t == "O" for t, u in zip(regional.tags, unread) if u)
+    frame = Frame.of(text, None, None)
+    cells = {k: (c.value, c.start) for k, c in shipped.read(frame, regional).cells.items()}
+    assert cells == {k: (c.value, c.start) for k, c in shipped.read(frame, whole).cells.items()}
+    assert sum(v is not None for v, _ in cells.values()) > 50

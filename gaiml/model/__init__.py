@@ -2,7 +2,9 @@
 
 ``ModelExtractor.from_dir`` loads a model directory (weights as safetensors, config with the
 label map, tokenizer.json, gaiml.json with the schema and tag versions) from local files only.
-``predict`` keeps the per-character probabilities, so active learning can rank by uncertainty.
+``predict`` keeps the per-character probabilities, so active learning can rank by uncertainty;
+it runs the network only on the windows that own the table regions (gaiml/regions.py): the prose
+of a real report is most of its characters and holds no cell.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import numpy as np
 from ..document import Reading
 from ..errors import ModelError
 from ..frame import Frame
+from ..regions import table_regions
 from ..text import fold, pipes_separate
 from .decode import ENGINE, spans_to_cells
 from .figures import FigureReader
 from .tags import tag_list, tags_to_spans, tags_version
 from .tokenizer import load_tokenizer, encode_chars
-from .windows import owner_windows, window_starts
+from .windows import windows_to_read
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 META_FILE = "gaiml.json"
@@ -30,12 +33,14 @@ META_FILE = "gaiml.json"
 @dataclass
 class Prediction:
     """Per-character tags with their probability, and the runner-up's, for one text; ``probs``
-    holds every tag's probability (characters x tags)."""
+    holds every tag's probability (characters x tags). Characters outside the table regions were
+    not read: "O" with probability 1. ``read``: how many characters the network read."""
 
     tags: list[str]
     scores: list[float]
     runner_up: list[float]
     probs: np.ndarray
+    read: int = 0
 
 
 class ModelExtractor:
@@ -87,40 +92,50 @@ class ModelExtractor:
         model.eval()
         return cls(model, load_tokenizer(directory), meta, FigureReader(list(meta["tags"])))
 
-    def predict(self, text: str) -> Prediction:
-        """Tag every character of ``text`` (folded first; offsets are unchanged)."""
-        import torch
-
+    def predict(self, text: str, whole: bool = False) -> Prediction:
+        """Tag every character of ``text`` (folded first; offsets are unchanged). Only the windows
+        that own a character of a table region are run (``whole``: every window), on the same
+        window grid as the whole text, so a character there gets exactly its whole-text tags."""
         folded = fold(text)
         ids = encode_chars(self.tokenizer, folded)
         labels = self.labels
         if not ids:
             return Prediction([], [], [], np.zeros((0, len(labels)), dtype=np.float32))
-        starts = window_starts(len(ids), self.window, self.stride)
-        cls_id, sep_id = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
-        pad_id = self.tokenizer.token_to_id("[PAD]")
-        window_probs = []
-        with torch.inference_mode():
-            for b in range(0, len(starts), self.batch_size):
-                batch = [[cls_id] + ids[s:s + self.window] + [sep_id] for s in starts[b:b + self.batch_size]]
-                width = max(map(len, batch))
-                input_ids = torch.tensor([row + [pad_id] * (width - len(row)) for row in batch])
-                mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in batch])
-                logits = self.model(input_ids=input_ids, attention_mask=mask).logits
-                window_probs.extend(torch.softmax(logits, dim=-1)[:, 1:-1].numpy())
+        regions = [(0, len(ids))] if whole else table_regions(text)
+        starts, owners, needed = windows_to_read(len(ids), self.window, self.stride, regions)
+        window_probs = dict(zip(needed, self._run([ids[starts[w]:starts[w] + self.window] for w in needed])))
         # Every character from the window it owns, copied a stretch of one owner at a time.
-        probs = np.empty((len(ids), len(labels)), dtype=np.float32)
-        owners = owner_windows(len(ids), self.window, starts)
+        probs = np.zeros((len(ids), len(labels)), dtype=np.float32)
+        probs[:, labels.index("O")] = 1.0
         a = 0
         while a < len(ids):
             w, b = owners[a], a
             while b < len(ids) and owners[b] == w:
                 b += 1
-            probs[a:b] = window_probs[w][a - starts[w]:b - starts[w]]
+            if w in window_probs:
+                probs[a:b] = window_probs[w][a - starts[w]:b - starts[w]]
             a = b
         top2 = np.sort(np.partition(probs, -2, axis=1)[:, -2:], axis=1)
         tags = [labels[i] for i in probs.argmax(axis=1).tolist()]
-        return Prediction(tags, top2[:, 1].tolist(), top2[:, 0].tolist(), probs)
+        read = sum(min(self.window, len(ids) - starts[w]) for w in needed)
+        return Prediction(tags, top2[:, 1].tolist(), top2[:, 0].tolist(), probs, read)
+
+    def _run(self, windows: list[list[int]]) -> list[np.ndarray]:
+        """Tag probabilities of each window's characters, ``batch_size`` windows at a time."""
+        import torch
+
+        cls_id, sep_id = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
+        pad_id = self.tokenizer.token_to_id("[PAD]")
+        out = []
+        for b in range(0, len(windows), self.batch_size):
+            batch = [[cls_id] + w + [sep_id] for w in windows[b:b + self.batch_size]]
+            width = max(map(len, batch))
+            input_ids = torch.tensor([row + [pad_id] * (width - len(row)) for row in batch])
+            mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in batch])
+            with torch.inference_mode():
+                probs = torch.softmax(self.model(input_ids=input_ids, attention_mask=mask).logits, dim=-1).numpy()
+            out.extend(p[1:len(row) - 1] for p, row in zip(probs, batch))
+        return out
 
     def extract(self, text: str, template: str | None = None, other_form: str | None = None) -> Reading:
         """Cells of a bare ``text``; ``template``/``other_form`` override detection."""

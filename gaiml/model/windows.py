@@ -23,3 +23,13 @@ def owner_windows(length: int, size: int, starts: list[int]) -> list[int]:
             w += 1
         owners.append(w)
     return owners
+
+
+def windows_to_read(length: int, size: int, stride: int,
+                    regions: list[tuple[int, int]]) -> tuple[list[int], list[int], list[int]]:
+    """The whole text's window starts and owners, and the indices of the windows that own a
+    character of ``regions``: running only those gives each such character its whole-text tags."""
+    starts = window_starts(length, size, stride)
+    owners = owner_windows(length, size, starts)
+    needed = sorted({w for a, b in regions if a < b for w in range(owners[a], owners[b - 1] + 1)})
+    return starts, owners, needed
