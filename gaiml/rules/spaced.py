@@ -185,17 +185,17 @@ def _holds_as_zero(keys: list[str], values: list, relations) -> bool:
     return not any(r.broken(known) for r in own)
 
 
+def _table_layout(text: str, masked: str, rows, table: str) -> tuple[bool, int, list[float] | None]:
+    """Whether the table is single-spaced, spaces per empty cell, and its column starts."""
+    gaps = [g for r in rows if r.name.startswith(table + ".") for g in (_gaps(masked, _filled(r)) or ())]
+    return _single_spaced(masked, rows, table), _unit(gaps), grid_starts(text, masked, rows, table)
+
+
 def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations, warnings: list[str]) -> None:
     """Rows read unsurely, read again by the spaces of their line (``run_cells``) or by the 栏次
     row's columns (``numbering_cells``). ``read(item, cell_kind, confidence, note)`` makes a
     cell reading."""
-    tables = {r.name.split(".")[0] for r in rows}
-    spaced = {t: _single_spaced(masked, rows, t) for t in tables}
-    units = {}
-    for t in tables:
-        gaps = [g for r in rows if r.name.startswith(t + ".") for g in (_gaps(masked, _filled(r)) or ())]
-        units[t] = _unit(gaps)
-    grids = {t: grid_starts(text, masked, rows, t) for t in tables}
+    spaced, units, grids = {}, {}, {}  # of a table, worked out once one of its rows needs them
     for row in rows:
         if row.raw_items is None or row.segment is None:
             continue
@@ -204,6 +204,8 @@ def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations
         table = row.name.split(".")[0]
         if any(ch in masked[slice(*row.segment)] for ch in "\t│┃║|"):
             continue
+        if table not in spaced:
+            spaced[table], units[table], grids[table] = _table_layout(text, masked, rows, table)
         how = run_cells(masked, row, units[table]) if spaced[table] else None
         note = NOTE_RUNS
         if how is None:
@@ -215,6 +217,10 @@ def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations
         readings = [read(it, kind, SURE, note) for it, kind in zip(how, row.kinds)]
         if not _holds_as_zero(row.keys, [r.value for r in readings], relations):
             readings = [read(it, kind, 0.5, note + "; the row's sum does not hold") for it, kind in zip(how, row.kinds)]
+        before = [cells.get(k) for k in row.keys]
+        if all(b is not None for b in before) and [r.value for r in readings] == [b.value for b in before] \
+                and min(r.confidence for r in readings) <= min(b.confidence for b in before):
+            continue  # the same row, no surer: the first reading stands
         for key, reading in zip(row.keys, readings):
             cells[key] = reading
         warnings[:] = [w for w in warnings if not w.startswith(row.name + ": ")] + [f"{row.name}: {note}"]
