@@ -53,13 +53,13 @@ def detect_other_form(compact: CompactText) -> Field:
     return Field("split" if hits else "single", confidence=0.95 if hits >= 2 or not hits else 0.7)
 
 
-def detect_year(text: str) -> Field:
+def detect_year(text: str, folded: str | None = None) -> Field:
     """The year the report covers: the title's year, else the best-supported "YYYY年(度)".
 
     A signature date ("2021年1月10日") is the publication date, usually a year later, so full
-    dates are left out of the vote.
+    dates are left out of the vote. ``folded``: ``fold(text)`` when the caller has it already.
     """
-    folded = fold(text)
+    folded = fold(text) if folded is None else folded
     title = _title_match(folded)
     if title and title.year:
         return Field(title.year, *title.year_span, 0.98)

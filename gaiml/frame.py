@@ -33,7 +33,7 @@ class Frame:
         """Detect everything of ``text``; a given ``template``/``other_form`` overrides detection."""
         folded = fold(text)
         compact = CompactText.of(folded)
-        year = detect_year(text)
+        year = detect_year(text, folded)
         tpl = Field(template, confidence=1.0) if template else detect_template(compact, year.value)
         form = Field(other_form, confidence=1.0) if other_form else detect_other_form(compact)
         return cls(text, folded, compact, tpl, form, year, ocr_declared)

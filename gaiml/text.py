@@ -14,7 +14,10 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from .errors import InputError
 
@@ -283,16 +286,54 @@ _FOLD.update({0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x
               0xFF5F: 0x28, 0xFF60: 0x29, 0x3014: 0x28, 0x3015: 0x29})
 
 
+# A whole report is folded as an array of code points (``str.translate`` with a dict looks each
+# character up one by one); a short string, such as a cell, by ``translate``.
+_ARRAY_FROM = 256
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _from_code_points(code: np.ndarray) -> str:
+    return code.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _table_arrays(table: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A ``str.translate`` table of one character for one as sorted key and value arrays."""
+    keys = sorted(table)
+    values = [ord(table[k]) if isinstance(table[k], str) else table[k] for k in keys]
+    return np.array(keys, dtype=np.uint32), np.array(values, dtype=np.uint32)
+
+
+def _remap(code: np.ndarray, arrays: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``code`` with every code point that is a key of the table replaced by its value."""
+    keys, values = arrays
+    at = np.minimum(np.searchsorted(keys, code), len(keys) - 1)
+    hit = keys[at] == code
+    out = code.copy()
+    out[hit] = values[at[hit]]
+    return out
+
+
 def fold(text: str) -> str:
     """Full-width digits, letters and punctuation to ASCII, odd spaces to a space; length kept."""
-    folded = text.translate(_FOLD)
+    if text.isascii():  # nothing to fold (every folded character is beyond ASCII): most cells
+        return text
+    if len(text) >= _ARRAY_FROM:
+        folded = _from_code_points(_remap(_code_points(text), _FOLD_ARRAYS))
+    else:
+        folded = text.translate(_FOLD)
     assert len(folded) == len(text)
     return folded
 
 
+_FOLD_ARRAYS = _table_arrays(_FOLD)
+
 # Characters OCR confuses inside row labels; both sides of a comparison are mapped, so only
 # the matching sees them as equal.
 _LOOKALIKE = str.maketrans({"中": "申", "子": "予", "千": "于", "干": "于", "己": "已", "末": "未"})
+_LOOKALIKE_ARRAYS = _table_arrays(_LOOKALIKE)
 
 
 def is_label_char(ch: str) -> bool:
@@ -300,9 +341,18 @@ def is_label_char(ch: str) -> bool:
     return ("\u4e00" <= ch <= "\u9fff") or ("\u3400" <= ch <= "\u4dbf") or ch.isalpha() and ch.isascii()
 
 
+@lru_cache(maxsize=4096)
 def canonical_label(label: str) -> str:
-    """The compact, look-alike-folded form of a printed label, as matched against the text."""
+    """The compact, look-alike-folded form of a printed label, as matched against the text
+    (cached: the templates' few hundred labels are canonicalised for every report)."""
     return "".join(ch for ch in fold(label) if is_label_char(ch)).translate(_LOOKALIKE)
+
+
+def _label_mask(code: np.ndarray) -> np.ndarray:
+    """Which code points are ``is_label_char``'s: CJK ideographs (both blocks), ASCII letters."""
+    cjk = ((code >= 0x4E00) & (code <= 0x9FFF)) | ((code >= 0x3400) & (code <= 0x4DBF))
+    letter = ((code | 0x20) - 0x61) < 26  # A-Z, a-z (unsigned: anything below "a" wraps high)
+    return cjk | letter
 
 
 @dataclass(frozen=True)
@@ -314,9 +364,12 @@ class CompactText:
 
     @classmethod
     def of(cls, text: str) -> CompactText:
-        offsets = tuple(i for i, ch in enumerate(text) if is_label_char(ch))
-        chars = "".join(text[i] for i in offsets).translate(_LOOKALIKE)
-        return cls(chars, offsets)
+        """Array passes over the code points instead of a Python test per character
+        (``is_label_char``'s set, as ``_label_mask`` spells it out)."""
+        code = _code_points(text)
+        keep = _label_mask(code)
+        chars = _from_code_points(_remap(code[keep], _LOOKALIKE_ARRAYS))
+        return cls(chars, tuple(np.flatnonzero(keep).tolist()))
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of compact characters [start, end)."""

@@ -27,6 +27,7 @@ FIGURE_PATTERN = re.compile(
     rf"(?<![A-Za-z0-9.])[-+]?(?:[0-9{OCR_LETTERS}]*[0-9][0-9{OCR_LETTERS}]*)(?:,[0-9]{{3}})*(?:\.[0-9]+)?(?![A-Za-z0-9])"
 )
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_THOUSANDS = re.compile(r"(?<=\d)[ ,](?=\d{3}\b)")  # compiled once: parse_cell runs for every cell
 
 
 def is_null_marker(text: str) -> bool:
@@ -43,9 +44,11 @@ def parse_cell(text: str, kind: str = COUNT) -> Value:
     if kind not in VALUE_KINDS:
         raise ValueError(f"unknown value kind {kind!r}")
     folded = fold(text).strip()
+    if folded.isascii() and folded.isdigit():  # most cells: plain digits, what the steps below leave alone
+        return int(folded)
     if folded.replace(" ", "") in NULL_MARKERS:
         return None
-    compact = re.sub(r"(?<=\d)[ ,](?=\d{3}\b)", "", folded)  # 2 259, 2,259
+    compact = _THOUSANDS.sub("", folded) if " " in folded or "," in folded else folded  # 2 259, 2,259
     compact = compact.replace(" ", "").translate(OCR_DIGITS)
     if not _NUMBER.fullmatch(compact):
         raise ValueError(f"not a figure: {text!r}")

@@ -29,6 +29,9 @@ from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
 T4_BLOCK = "t4.block"
+# OCR_LETTERS (and a gap: space or pipe) as one compiled class, searched in C for every cell.
+_OCR_LETTER = re.compile(f"[{re.escape(OCR_LETTERS)}]")
+_OCR_OR_GAP = re.compile(f"[{re.escape(OCR_LETTERS)} |]")
 # A row's figures are read at most this far past its label when no next anchor bounds them.
 MAX_TAIL = 1500
 
@@ -83,7 +86,7 @@ class RuleExtractor:
         SP.reread(text, masked, numbering, rows, cells, lambda it, kind, conf, note: _reading(text, it, kind, conf, note),
                   schema.relations(tpl.value, form.value), warnings)  # cells apart by spaces only
         S.reread(text, masked, picked, cells, tpl.value, form.value, warnings)  # labels and figures apart
-        T.reread(text, masked, picked, cells, tpl.value, form.value, warnings)  # Tesseract's table lines
+        T.reread(text, masked, picked, cells, tpl.value, form.value, warnings, frame.folded)  # Tesseract's table lines
         found = sum(1 for r in rows if r.items)
         return Reading(tpl, form, year, cells, found, warnings, ocr_traces=_ocr_traces(picked, cells, warnings))
 
@@ -93,7 +96,7 @@ def _ocr_traces(picked: dict[str, A.Occurrence], cells: dict[str, CellReading], 
     approximately, figures printed with OCR letters ("1O", "l2"), runs of zeros fused together,
     cells of Tesseract table lines that show its damage (a lost label, no figure, zeros as letters)."""
     labels = sum(1 for occ in picked.values() if occ.score < 1)
-    letters = sum(1 for c in cells.values() if c.text and c.value is not None and any(ch in OCR_LETTERS for ch in fold(c.text)))
+    letters = sum(1 for c in cells.values() if c.text and c.value is not None and _OCR_LETTER.search(fold(c.text)))
     fused = sum(1 for w in warnings if w.endswith(FUSED_ZEROS))
     tesseract = sum(1 for c in cells.values() if c.note in T.DAMAGE_NOTES)
     return labels + letters + fused + tesseract
@@ -146,13 +149,20 @@ def _choose_cells(masked: str, rows: list[_Row], ruled: bool, one_line_rows: boo
     """Each row's cells among its items, short rows judged against their table's usual grid."""
     complete = [r for r in rows if r.raw_items is not None
                 and sum(it.kind in (FIG, NULL) for it in r.raw_items) == len(r.keys)]
+    # Each complete row's padding once (not once per row read): by table, and for the document.
+    by_table: dict[str, Counter] = {}
+    document: Counter = Counter()
+    for r in complete:
+        pad = padding(r.raw_items, ruled, one_line_rows)
+        by_table.setdefault(r.name.split(".")[0], Counter())[pad] += 1
+        document[pad] += 1
     for row in rows:
         if row.raw_items is None:
             continue
-        table = row.name.split(".")[0]
-        # The grid of the row's own table, else of the document (表四 has a single row).
-        pads = Counter(padding(r.raw_items, ruled, one_line_rows) for r in complete if r.name.split(".")[0] == table)
-        pads = pads or Counter(padding(r.raw_items, ruled, one_line_rows) for r in complete if r is not row)
+        # The grid of the row's own table, else of the document (表四 has a single row). A row
+        # whose table has no complete row is no complete row itself, so the document's grid
+        # needs no exclusion of it.
+        pads = by_table.get(row.name.split(".")[0]) or document
         grid = pads.most_common(1)[0][0] if pads else None
         row.items, row.doubt = cells_of(masked, row.raw_items, len(row.keys), grid, ruled, one_line_rows)
 
@@ -259,7 +269,7 @@ def _reading(text: str, item: Item, kind: str, confidence: float | None = None, 
     if confidence is None:
         if item.kind == NULL:
             confidence = CONFIDENCE["null"]
-        elif any(ch in OCR_LETTERS or ch in " |" for ch in fold(raw)):  # a letter or a gap read as a digit
+        elif _OCR_OR_GAP.search(fold(raw)):  # a letter or a gap read as a digit
             confidence = CONFIDENCE["ocr"]
         else:
             confidence = CONFIDENCE["clean"]

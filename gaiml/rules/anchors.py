@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections import Counter, defaultdict, deque
+from collections import defaultdict, deque
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from ..text import CompactText, canonical_label
@@ -52,7 +54,7 @@ class Occurrence:
     score: float  # 0..1 similarity
 
 
-def find_occurrences(compact: CompactText, pattern: str, index: dict[str, list[int]]) -> list[tuple[int, int, float]]:
+def find_occurrences(compact: CompactText, pattern: str, index: _BigramIndex) -> list[tuple[int, int, float]]:
     """Compact [start, end) and similarity of every place the canonical ``pattern`` stands."""
     chars = compact.chars
     m = len(pattern)
@@ -64,40 +66,101 @@ def find_occurrences(compact: CompactText, pattern: str, index: dict[str, list[i
     if m < EXACT_BELOW:
         return found
     # Fuzzy: bigrams of the pattern vote for where it would start, the best starts are scored.
-    votes: Counter[int] = Counter()
-    for j in range(m - 1):
-        for p in index.get(pattern[j : j + 2], ()):
-            votes[p - j] += 1
     exact_starts = {s for s, _, _ in found}
     need = max(1 if m < TETHER_BELOW else 2, int(0.35 * (m - 1)))
-    for start in sorted(s for s, v in votes.items() if v >= need):
+    for start in _voted_starts(pattern, index, need):
         if any(abs(start - s) <= m // 2 for s in exact_starts):
             continue
         lo = max(0, start - 2)
         window = chars[lo : start + m + 2]
-        hit = fuzz.partial_ratio_alignment(pattern, window)
-        if hit is None or hit.score < (MIN_SCORE_SHORT if m < TETHER_BELOW else MIN_SCORE):
+        hit = _alignment(pattern, window)
+        if hit is None or hit[0] < (MIN_SCORE_SHORT if m < TETHER_BELOW else MIN_SCORE):
             continue
-        cstart, cend = lo + hit.dest_start, lo + hit.dest_end
-        if found and cstart < found[-1][1] and found[-1][2] >= hit.score / 100:
+        score, cstart, cend = hit[0], lo + hit[1], lo + hit[2]
+        if found and cstart < found[-1][1] and found[-1][2] >= score / 100:
             continue  # overlaps a better hit
         found = [f for f in found if not (cstart < f[1] and f[0] < cend)]
-        found.append((cstart, cend, hit.score / 100))
+        found.append((cstart, cend, score / 100))
         exact_starts.add(cstart)
     return sorted(found)
 
 
-def bigram_index(compact: CompactText) -> dict[str, list[int]]:
-    index: dict[str, list[int]] = defaultdict(list)
-    chars = compact.chars
-    for i in range(len(chars) - 1):
-        index[chars[i : i + 2]].append(i)
-    return index
+@lru_cache(maxsize=16384)
+def _alignment(pattern: str, window: str) -> tuple[float, int, int] | None:
+    """rapidfuzz's best partial alignment (score, start, end in ``window``), cached: the same
+    labels and the words around them recur in report after report."""
+    hit = fuzz.partial_ratio_alignment(pattern, window)
+    return None if hit is None else (hit.score, hit.dest_start, hit.dest_end)
+
+
+def _voted_starts(pattern: str, index: _BigramIndex, need: int) -> list[int]:
+    """Ascending starts that at least ``need`` of the pattern's bigrams vote for (a bigram at
+    pattern offset j found at p votes for p - j)."""
+    starts, votes = index.votes(pattern)
+    return starts[votes >= need].tolist()
+
+
+class _BigramIndex:
+    """The compact text's bigrams sorted (text order kept among equal ones), and the votes of
+    the anchors' patterns counted over them for all patterns at once (``count_votes``): a few
+    array operations per report instead of a pass per pattern."""
+
+    def __init__(self, chars: str):
+        code = np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        keys = (code[:-1] << 21) | code[1:]  # one number per bigram: code points fit in 21 bits
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+        self.counted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def votes(self, pattern: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every start some bigram of ``pattern`` votes for (ascending) and its number of votes."""
+        if pattern not in self.counted:
+            self.count_votes([pattern])
+        return self.counted[pattern]
+
+    def count_votes(self, patterns: list[str]) -> None:
+        """Count the votes of these patterns (two characters or more) in one go."""
+        todo = tuple(dict.fromkeys(p for p in patterns if p not in self.counted))
+        if not todo:
+            return
+        owner, offset, keys = _pattern_bigrams(todo)
+        lo, hi = self.sorted.searchsorted(keys, "left"), self.sorted.searchsorted(keys, "right")
+        sizes = hi - lo
+        # Each bigram's run of places, laid end to end: run r's i-th place is order[lo[r] + i].
+        pick = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        base = int(offset.max())  # starts run from -base: shifted to count from 0
+        span = len(self.sorted) + base + 1
+        code = np.repeat(owner, sizes) * span + (self.order[pick] - np.repeat(offset, sizes) + base)
+        voted, votes = np.unique(code, return_counts=True)  # by pattern, then by start
+        bounds = np.searchsorted(voted // span, np.arange(len(todo) + 1))
+        starts = voted % span - base
+        for k, pattern in enumerate(todo):
+            self.counted[pattern] = (starts[bounds[k]:bounds[k + 1]], votes[bounds[k]:bounds[k + 1]])
+
+
+@lru_cache(maxsize=64)
+def _pattern_bigrams(patterns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every bigram of every pattern: the pattern's index, the bigram's offset in it, its key
+    (as ``_BigramIndex`` numbers bigrams). The same for every report of a template: cached."""
+    owner, offset, keys = [], [], []
+    for k, pattern in enumerate(patterns):
+        for j in range(len(pattern) - 1):
+            owner.append(k)
+            offset.append(j)
+            keys.append(ord(pattern[j]) << 21 | ord(pattern[j + 1]))
+    return (np.array(owner, dtype=np.int64), np.array(offset, dtype=np.int64), np.array(keys, dtype=np.int64))
+
+
+def bigram_index(compact: CompactText) -> _BigramIndex:
+    """Where the compact text's bigrams stand, for the patterns' votes (``_voted_starts``)."""
+    return _BigramIndex(compact.chars)
 
 
 def locate(text: str, compact: CompactText, anchors: list[Anchor]) -> list[Occurrence]:
     """Every occurrence of every anchor, sorted by position."""
     index = bigram_index(compact)
+    patterns = [canonical_label(p) for anchor in anchors for p in anchor.patterns]
+    index.count_votes([p for p in patterns if len(p) >= EXACT_BELOW])  # those that go fuzzy
     out = []
     for i, anchor in enumerate(anchors):
         seen: set[tuple[int, int]] = set()

@@ -43,6 +43,8 @@ SHOWN = 6  # candidate splits listed in a note
 _NULLS = "—/－"
 _RUN = re.compile(r"[0-9.,\-—－/]+")
 _DATE = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])((0[1-9]|[12]\d|3[01]))?")
+_DASH = re.compile("[—-]")
+_PRINTABLE = re.compile(r"-?\d{1,3}(,\d{3})*(\.\d+)?|-?\d+(\.\d+)?|[—/－-]{1,2}")  # a figure one cell may print
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LIST_MARK = re.compile(r"[.、．][ \t]*[\u4e00-\u9fff]")  # after a row's run: the next row's "2." or "2. "
 
@@ -76,9 +78,8 @@ def runs_between(folded: str, masked: str, start: int, end: int) -> list[tuple[i
     back where they touch a digit ("10001—————00000"); a lone mark between two CJK characters
     ("增/减") and a date apart from the row's first run are not figures."""
     view = list(masked[start:end])
-    for i, ch in enumerate(view):
-        if ch != folded[start + i] and folded[start + i] in "—-":
-            view[i] = folded[start + i]
+    for m in _DASH.finditer(folded, start, end):  # only where a dash stands can one be put back
+        view[m.start() - start] = m.group()
     view = "".join(view)
     for m in re.finditer(r"(?<!\d)1[3-9]\d{9}(?!\d)", folded[start:end]):
         s, e = m.span()
@@ -119,7 +120,7 @@ def is_glued(folded: str, runs: list[tuple[int, int]], ncols: int) -> bool:
 
 
 def _fused(text: str) -> bool:
-    if re.fullmatch(r"-?\d{1,3}(,\d{3})*(\.\d+)?|-?\d+(\.\d+)?|[—/－-]{1,2}", text):
+    if _PRINTABLE.fullmatch(text):
         return len(text) > 1 and not text.startswith("-") and text[0] == "0" and "." not in text
     return True
 

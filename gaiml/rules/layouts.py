@@ -10,6 +10,7 @@ spaces) split cells but cannot show a blank.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -23,6 +24,13 @@ _ZEROS = str.maketrans("OoD", "000")
 _OCR_WORD = re.compile(r"[OoDlI]{1,3}")  # stands in for ignored text; a label-like character, so never a blank or a figure
 
 HARD_SEPARATORS = "\t│┃║┆┇┊┋|"
+_SEPARATOR = re.compile("[" + re.escape(HARD_SEPARATORS) + "]")
+_SEPARATOR_NO_PIPE = re.compile("[" + re.escape(HARD_SEPARATORS.replace("|", "")) + "]")
+_WORD = re.compile(r"[^\s]+")
+_DIGITS = frozenset("0123456789")
+# Each pattern that can begin with a single character class so as to let the regex engine skip
+# to where it can match (``\d\d{3}`` for ``\d{4}``, the lookbehind after the first digit):
+# the same matches, found without trying every position of the text.
 _NOT_FIGURES = [
     re.compile(p, re.M)
     for p in (
@@ -30,15 +38,15 @@ _NOT_FIGURES = [
         r"^[ \t]*第[ \t]*\d{1,3}[ \t]*页([ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*$",  # 第 5 页
         r"^[ \t]*\d{1,3}[ \t]*/[ \t]*\d{1,3}[ \t]*$",  # "5/12"
         r"第[^\n第]{1,8}?条\s*第[^\n]{1,8}?项",  # 第二十条第（一）项, 第20条第(1)项, spaced out
-        r"(?<![\d.])\d{1,2}\s*[.、．,，](?=[ \t]*[^\d\s.,])",  # list numbers "1." "2、", even "1\n."
+        r"\d(?<![\d.]\d)\d?\s*[.、．,，](?=[ \t]*[^\d\s.,])",  # list numbers "1." "2、", even "1\n."
         r"[(（][ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]",  # "(1)" "（三）"
         r"[(（][^()（）\n]*?[\u4e00-\u9fff][^()（）\n]*?[)）]",  # notes: "（其中修订16件）", "（单位：万元）"
-        r"\d{4}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-]([ \t]*\d{1,2}[ \t]*日?)?",  # dates
-        r"\d{2,4}[ \t]*年度?|\d{1,2}[ \t]*月[ \t]*\d{1,2}[ \t]*日",
-        r"\d{3,4}-\d{7,8}|(?<!\d)1[3-9]\d{9}(?!\d)",  # phone numbers
+        r"\d\d{3}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-]([ \t]*\d{1,2}[ \t]*日?)?",  # dates
+        r"\d(?:\d{1,3}[ \t]*年度?|\d?[ \t]*月[ \t]*\d{1,2}[ \t]*日)",  # "2020年度", "1月10日"
+        r"\d(?:\d{2,3}-\d{7,8}|(?<=(?<!\d)1)[3-9]\d{9}(?!\d))",  # phone numbers: 0571-87654321, 13912345678
         r"(https?://|www\.)\S+",
         r"\[[^\]\n]*[A-Za-z][^\]\n]*\]",  # "[bookmark: _GoBack]"
-        r"-{3,}|—{3,}|={3,}|_{3,}|─{2,}|━{2,}",  # rules drawn with characters
+        r"[-—=_─━](?:(?<=-)-{2,}|(?<=—)—{2,}|(?<==)={2,}|(?<=_)_{2,}|(?<=─)─+|(?<=━)━+)",  # rules drawn with characters
     )
 ]
 
@@ -93,20 +101,28 @@ def tab_rows(text: str) -> bool:
 def one_line_rows(text: str, separators: str) -> bool:
     """True when most lines that carry these separators carry several: each row is one line
     (tab rows, markdown, box-drawn tables), not one cell per line ("0 |" lines)."""
-    counts = [sum(line.count(ch) for ch in separators) for line in text.splitlines()]
-    counts = [n for n in counts if n]
+    if not separators:
+        return False
+    found = _separator_class(separators)
+    counts = [n for n in (len(found.findall(line)) for line in text.splitlines()) if n]
     return bool(counts) and sum(n >= 2 for n in counts) * 2 >= len(counts)
+
+
+@functools.lru_cache(maxsize=16)
+def _separator_class(separators: str) -> re.Pattern:
+    """A compiled class of these separator characters, made once, not per call."""
+    return re.compile("[" + re.escape(separators) + "]")
 
 
 def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_by_tabs: bool = False) -> list[Item]:
     """The figures, null markers, blanks and text pieces of ``masked[start:end]``, in order."""
-    seps = HARD_SEPARATORS if pipes_separate else HARD_SEPARATORS.replace("|", "")
+    separator = _SEPARATOR if pipes_separate else _SEPARATOR_NO_PIPE
     items: list[Item] = []
     piece_start = start
     line = masked.count("\n", 0, start)
-    for pos in range(start, end + 1):
-        if pos < end and masked[pos] not in seps:
-            continue
+    # The separators' positions found in C, then ``end`` closing the last piece.
+    cuts = [m.start() for m in separator.finditer(masked, start, end)] + [end]
+    for pos in cuts:
         items += _piece_items(masked, piece_start, pos, line, piece_start > start and pos < end, rows_by_tabs)
         line += masked.count("\n", piece_start, pos)
         piece_start = pos + 1
@@ -139,24 +155,31 @@ def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool, ro
                 + [Item(BLANK, cut, end, line + piece.count("\n"))])
     items: list[Item] = []
     prev_end = None
-    for word in re.finditer(r"[^\s]+", piece):
+    for word in _WORD.finditer(piece):
         w_start, w_end = start + word.start(), start + word.end()
         w_line = line + piece.count("\n", 0, word.start())
         glued = prev_end is not None and masked[prev_end:w_start] == " "
-        if word.group() == BLANK_MARK:
-            items.append(Item(BLANK, w_start, w_end, w_line))
-        elif is_null_marker(word.group()) and not _inside_prose(masked, w_start, w_end):
-            items.append(Item(NULL, w_start, w_end, w_line, glued))
-        elif _OCR_WORD.fullmatch(word.group()):  # "O", "l", "DO": OCR letters alone in a cell are digits
-            items.append(Item(FIG, w_start, w_end, w_line, glued))
-        else:
-            for m in FIGURE_PATTERN.finditer(word.group()):
-                items.append(Item(FIG, w_start + m.start(), w_start + m.end(), w_line, glued))
-                glued = False
+        items += _word_items(masked, word.group(), w_start, w_end, w_line, glued)
         prev_end = w_end
     if not items:  # a label, caption or note: it bounds the blanks around it
         items.append(Item(TEXT, start, end, line))
     return items
+
+
+def _word_items(masked: str, word: str, start: int, end: int, line: int, glued: bool) -> list[Item]:
+    """A word's items: a blank mark, a null marker, OCR letters alone (a figure), or its figures."""
+    if word[0] not in _DIGITS:  # the first three never open with a digit: most words skip them
+        if word == BLANK_MARK:
+            return [Item(BLANK, start, end, line)]
+        if is_null_marker(word) and not _inside_prose(masked, start, end):
+            return [Item(NULL, start, end, line, glued)]
+        if _OCR_WORD.fullmatch(word):  # "O", "l", "DO": OCR letters alone in a cell are digits
+            return [Item(FIG, start, end, line, glued)]
+    out = []
+    for m in FIGURE_PATTERN.finditer(word):
+        out.append(Item(FIG, start + m.start(), start + m.end(), line, glued))
+        glued = False
+    return out
 
 
 def _inside_prose(masked: str, start: int, end: int) -> bool:
@@ -301,7 +324,17 @@ def _join_thousands(items: list[Item], ncols: int) -> list[Item] | None:
 def display_column(text: str, pos: int) -> float:
     """Where ``pos`` stands on its line in display columns (CJK counts two), for aligned text."""
     line_start = text.rfind("\n", 0, pos) + 1
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text[line_start:pos])
+    return _line_columns(text, line_start)[pos - line_start]
+
+
+@functools.lru_cache(maxsize=256)
+def _line_columns(text: str, line_start: int) -> tuple[int, ...]:
+    """The display column of every offset of the line at ``line_start``, summed once per line
+    rather than from the line's start for every figure asked about."""
+    line_end = text.find("\n", line_start)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    widths = (2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+    return (0, *itertools.accumulate(widths))
 
 
 def place_by_columns(text: str, figures: list[Item], centres: list[float]) -> list[int] | None:

@@ -60,7 +60,8 @@ def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], 
         region = _region(table.key, picked, len(masked))
         if region is None or not keys:
             continue
-        own = [r for r in relations if set(r.keys) <= set(keys)]
+        key_set = set(keys)  # once, not once per relation
+        own = [r for r in relations if set(r.keys) <= key_set]
         if not _needs_stream(keys, cells, own):
             continue
         end = picked.get("end")

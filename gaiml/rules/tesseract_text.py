@@ -58,13 +58,14 @@ class Piece:
 
 
 def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], template: str,
-           other_form: str, warnings: list[str]) -> list[str]:
+           other_form: str, warnings: list[str], folded: str | None = None) -> list[str]:
     """Re-read the rows the main reader left unsure, line by line; returns the rows replaced.
 
     Lines and cells are cut from the folded text, not ``masked``: masking a list number may run
     over a line break ("33\n、结转…" read as "33、"), and a table line is read from its end anyway.
+    ``folded``: ``fold(text)`` when the caller has it (the frame's), not folded again.
     """
-    masked = fold(text)
+    masked = fold(text) if folded is None else folded
     lines = _lines(masked)
     done: list[str] = []
     tables = schema.tables(template, other_form)
@@ -73,6 +74,8 @@ def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], 
         if region is None or not _plain_lines(masked[region[0]:region[1]]):
             continue
         rows = [(f"{table.key}.block", list(table.rows))] if table.key == "t4" else [(f"{table.key}.{r.key}", [r]) for r in table.rows]
+        if all(_sure(cells, table.key, defs) for _, defs in rows):
+            continue  # no row of it would be replaced: its lines need not be read
         found = _rows_by_line(text, masked, lines, region, rows, picked)
         for name, row_defs in rows:
             if name not in found:
@@ -80,7 +83,7 @@ def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], 
             pieces, note = found[name]
             keys = [f"{table.key}.{r.key}.{c.key}" for r in row_defs for c in r.columns]
             kinds = [c.kind for r in row_defs for c in r.columns]
-            if all(k in cells and cells[k].confidence >= SURE for k in keys):
+            if _sure(cells, table.key, row_defs):
                 continue
             readings = [_reading(text, p, kind, note) for p, kind in zip(pieces, kinds)]
             if any(r is None for r in readings):
@@ -93,14 +96,23 @@ def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], 
     return done
 
 
+def _sure(cells: dict[str, CellReading], table: str, row_defs) -> bool:
+    """Every cell of these rows was read surely: nothing for this reader to replace."""
+    keys = (f"{table}.{r.key}.{c.key}" for r in row_defs for c in r.columns)
+    return all(k in cells and cells[k].confidence >= SURE for k in keys)
+
+
 def _doubt_damaged_lines(folded: str, cells: dict[str, CellReading]) -> None:
     """A sure cell on a line where OCR printed zeros as "o" glued to rules ("| 0 | o | o 1") is
     not sure: a rule read as "1" there looks like a figure. Such cells go to review."""
+    damaged: dict[tuple[int, int], bool] = {}  # a line's verdict, once for all its cells
     for key, cell in cells.items():
         if cell.start is None or cell.confidence < SURE:
             continue
-        line = folded[folded.rfind("\n", 0, cell.start) + 1:_line_end(folded, cell.end)]
-        if any(_RULED_ZEROS.fullmatch(w) for w in _PIECE.findall(line)):
+        bounds = (folded.rfind("\n", 0, cell.start) + 1, _line_end(folded, cell.end))
+        if bounds not in damaged:
+            damaged[bounds] = any(_RULED_ZEROS.fullmatch(w) for w in _PIECE.findall(folded[slice(*bounds)]))
+        if damaged[bounds]:
             cells[key] = CellReading(cell.value, cell.start, cell.end, cell.text, OCR, cell.engine,
                                      cell.note or DAMAGED_NOTE)
 
