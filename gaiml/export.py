@@ -11,12 +11,11 @@ for a printed, checked one. Long: one row per (report, cell), with its status an
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from . import schema
 from .errors import InputError
-from .output import review_items
+from .output import json_lines, review_items
 from .verify.status import line_status
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
@@ -39,12 +38,10 @@ def load_results(path: str | Path) -> list[dict]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"cannot be read ({exc})") from exc
     docs = []
-    for n, line in enumerate(raw.splitlines(), 1):
-        if line.strip():
-            try:
-                docs.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InputError(str(path), f"line {n} is not JSON ({exc.msg})") from exc
+    for n, doc, not_json in json_lines(raw):
+        if not_json:
+            raise InputError(str(path), f"line {n} is not JSON ({not_json})")
+        docs.append(doc)
     return docs
 
 

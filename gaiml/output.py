@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 
@@ -55,3 +56,16 @@ def review_items(doc: dict) -> list[dict]:
 def review_cells(doc: dict) -> list[str]:
     """The keys of the cells a result document sends to review, riskiest first."""
     return [item["cell"] for item in review_items(doc)]
+
+
+def json_lines(raw: str) -> Iterator[tuple[int, object, str | None]]:
+    """Each non-blank line of a JSON Lines text (results of `gaiml extract`): its 1-based number,
+    its value (None when it is not JSON) and why it is not JSON (None when it is). Each reader
+    decides what a bad line costs: an error, or a note and the next line."""
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line), None
+        except json.JSONDecodeError as exc:
+            yield number, None, exc.msg

@@ -34,7 +34,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import GaimlError
-from .output import review_cells, review_items
+from .output import json_lines, review_cells, review_items
 
 GREEN = (0, 150, 60)
 ORANGE = (255, 130, 0)
@@ -115,13 +115,9 @@ def _parse(raw: str, result: Path) -> list[dict]:
             return [whole]
         return [d for d in whole if isinstance(d, dict)] if isinstance(whole, list) else []
     docs = []
-    for number, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            doc = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ShowError(f"{result}:{number}: not JSON ({exc.msg})") from exc
+    for number, doc, not_json in json_lines(raw):
+        if not_json:
+            raise ShowError(f"{result}:{number}: not JSON ({not_json})")
         if isinstance(doc, dict):
             docs.append(doc)
     return docs

@@ -10,7 +10,6 @@ in review and they are unsure, so sorting by prediction score puts the worst doc
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .. import schema
@@ -18,7 +17,7 @@ from ..errors import GaimlError
 from ..frame import Frame
 from ..model.decode import spans_to_cells
 from ..model.tags import AGENCY, YEAR, TaggedSpan, entity_of_span
-from ..output import check_output, review_items
+from ..output import check_output, json_lines, review_items
 from ..readers import read_document
 from ..rules import T4_BLOCK, _anchors
 from ..rules import anchors as A
@@ -47,13 +46,9 @@ def load_flagged(path: str | Path, status: str) -> list[tuple[int, dict]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise GaimlError(f"{path}: cannot be read ({exc}); write it with `gaiml extract --with-text -o`") from exc
     lines, statuses = [], {}
-    for n, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            doc = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise GaimlError(f"{path}:{n}: not JSON ({exc.msg}); expected a line of `gaiml extract`") from exc
+    for n, doc, not_json in json_lines(raw):
+        if not_json:
+            raise GaimlError(f"{path}:{n}: not JSON ({not_json}); expected a line of `gaiml extract`")
         if not isinstance(doc, dict) or not isinstance(doc.get("doc_id"), str):
             raise GaimlError(f"{path}:{n}: not a result document (no doc_id); expected a line of `gaiml extract`")
         if "error" in doc:

@@ -7,10 +7,9 @@ line it came from instead of stopping the read.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from ..output import review_cells  # noqa: F401  (records speak the output document)
+from ..output import json_lines, review_cells  # noqa: F401  (records speak the output document)
 
 
 @dataclass
@@ -57,13 +56,9 @@ def load(paths: list[str | Path]) -> Collection:
         except (OSError, UnicodeDecodeError) as exc:
             out.problems.append(f"{path}: cannot be read ({exc})")
             continue
-        for n, line in enumerate(raw.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as exc:
-                out.problems.append(f"{path} line {n}: not JSON ({exc.msg}); line skipped")
+        for n, doc, not_json in json_lines(raw):
+            if not_json:
+                out.problems.append(f"{path} line {n}: not JSON ({not_json}); line skipped")
                 continue
             rec = Record(doc, str(path), n)
             if not isinstance(doc, dict):
