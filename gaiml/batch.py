@@ -565,7 +565,11 @@ def _run(todo: list[Path], settings: ExtractSettings, workers: int, with_text: b
                         yield future.result()
                     except BrokenProcessPool:
                         broken.append(path)
-            except BaseException:  # interrupted or the consumer stopped: drop what has not started
+            except GeneratorExit:  # the consumer stopped (the output cannot be written): drop what has not
+                # started and let the running files finish, so no pool thread outlives the process's exit
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            except BaseException:  # interrupted: drop what has not started, wait for nothing
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
         # A worker died (crash, out of memory): the files it may have held are tried again.
