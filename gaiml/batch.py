@@ -20,13 +20,14 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Callable, Iterable
 
 from .errors import GaimlError
 from .pipeline import ExtractSettings, Pipeline
-from .readers import SUFFIXES, read_document
+from .readers import SUFFIXES, ReadDocument, read_document
 from .text import LIMITS, TimeLimit, limit, set_deadline
 from .threads import Plan, apply as apply_threads, available_cores, plan as plan_threads
 from .verify.status import FAILED, SOURCE_INCONSISTENT, VERIFIED, line_status
@@ -458,17 +459,18 @@ def _die_with(parent: int) -> None:
 
 
 def extract_line(path: str, with_text: bool = False, pipeline: Pipeline | None = None,
-                 doc_id: str | None = None) -> dict:
+                 doc_id: str | None = None, read: Callable[[Path], ReadDocument] = read_document) -> dict:
     """One file's output line: the result document, or an error line naming the file and the reason.
     ``doc_id``: the id to give it (default: the file's stem; ``assign_ids`` makes them unique in a run).
-    A report over a limit (README "Limits": characters, pages, bytes, seconds) gets an error line."""
+    A report over a limit (README "Limits": characters, pages, bytes, seconds) gets an error line.
+    ``read``: how the file is read (on Ray a scan is put together from its pages read elsewhere)."""
     pipeline = pipeline or _pipeline
     if pipeline is None:
         raise _load_error or GaimlError("no pipeline in this worker process")
     doc_id = doc_id or display(Path(path).stem)
     source = display(path)
     try:
-        extraction = pipeline.extract_document(read_document(Path(path)), doc_id=doc_id, source=source)
+        extraction = pipeline.extract_document(read(Path(path)), doc_id=doc_id, source=source)
     except GaimlError as exc:
         return error_line(path, _displayed(str(exc)), doc_id)
     except RecursionError:
@@ -493,7 +495,21 @@ def _on_alarm(signum, frame):
     raise TimeoutError
 
 
-def _extract_task(path: str, with_text: bool, doc_id: str | None = None) -> tuple[str, Outcome, float | None]:
+@contextmanager
+def alarm(seconds: float):
+    """TimeoutError raised in this (main) thread once ``seconds`` have passed: the hard stop for
+    work that never reaches a cooperative ``check_deadline`` (one slow page)."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _extract_task(path: str, with_text: bool, doc_id: str | None = None,
+                  read: Callable[[Path], ReadDocument] = read_document) -> tuple[str, Outcome, float | None]:
     """In a worker: the JSON line, serialised here (a string crosses processes far cheaper than a
     nested dict, and the parent's one core is left to writing), its outcome, and the seconds the
     worker took to load its engine (with its first result only, else None). A report that takes
@@ -501,16 +517,13 @@ def _extract_task(path: str, with_text: bool, doc_id: str | None = None) -> tupl
     global _load_seconds
     seconds = limit("seconds")
     set_deadline(seconds)
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds + 5)  # the cooperative checks come first
     try:
-        line = extract_line(path, with_text, doc_id=doc_id)
+        with alarm(seconds + 5):  # the cooperative checks come first
+            line = extract_line(path, with_text, doc_id=doc_id, read=read)
     except TimeoutError:
         line = error_line(path, f"{display(path)}: extraction took more than {seconds} s; stopped "
                                 f"(raise the limit with GAIML_TIMEOUT=N or --limit seconds=N)", doc_id)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
         set_deadline(None)
     load_seconds, _load_seconds = _load_seconds, None
     return json.dumps(line, ensure_ascii=False) + "\n", Outcome.of(line), load_seconds

@@ -5,6 +5,11 @@ the text is gaiml's own rendering of the file (``gaiml extract --with-text`` wri
 Tables are rendered one row per line with a tab between cells, blank cells kept, which the
 rule engine reads like any tab-separated report. A PDF's tables are read by the grid drawn on
 the page (``gaiml/pages/``), and the rendered text remembers where each cell stands.
+
+A PDF is read in three steps: ``plan_pdf`` (open it, read the text-layer pages, list the pages to
+OCR), ``read_ocr_page`` for each of those (seconds a page), ``finish_pdf`` (render them all). Here
+the pages are read one after another; ``gaiml extract --ray`` reads them as Ray tasks of their own
+with the same three functions, so a scan reads the same either way.
 """
 
 from __future__ import annotations
@@ -51,6 +56,13 @@ def read_document(path: str | Path) -> ReadDocument:
     ------
     InputError naming the file: missing, unsupported type, broken, encrypted or empty.
     """
+    return _read_ocr_here(open_document(path))
+
+
+def open_document(path: str | Path) -> ReadDocument | ScanPlan:
+    """Read one report file as far as it goes without OCR: the document, or for a PDF with pages
+    to OCR the ``ScanPlan`` of those pages (``read_document`` reads them one after another,
+    ``gaiml extract --ray`` as a Ray task each). Raises as ``read_document``."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -68,7 +80,9 @@ def read_document(path: str | Path) -> ReadDocument:
     if suffix in HTML_SUFFIXES:
         document = ReadDocument(*read_html(data, str(path)))
     elif suffix == ".pdf":
-        document = read_pdf(path)
+        document = plan_pdf(path)
+        if isinstance(document, ScanPlan):
+            return document  # finish_pdf checks the text's size once the pages are read
     else:
         document = ReadDocument(*read_docx(path))
     check_text_size(document.text, str(path))
@@ -129,10 +143,29 @@ def _tidy(text: str) -> str:
 
 # ------------------------------------------------------------------ PDF
 
+@dataclass
+class ScanPlan:
+    """A PDF read as far as it goes without OCR: ``pages`` read from their text layer, the page
+    numbers ``to_ocr`` still to read by OCR (``read_ocr_page`` each: the costly part, seconds a
+    page), and what ``finish_pdf`` needs to put them together."""
+
+    path: Path
+    n_pages: int
+    pages: dict[int, PageContent]
+    to_ocr: list[int]
+    notes: list[str]
+
+
 def read_pdf(path: Path) -> ReadDocument:
     """A PDF, page by page: a page with a usable text layer by its ruling lines and characters, a
     scanned page (or one whose text layer is broken) by OCR of its image. Without a ruled table
     on any text page the tables come from the text stream, as a PDF copy-paste gives them."""
+    return _read_ocr_here(plan_pdf(path))
+
+
+def plan_pdf(path: Path) -> ReadDocument | ScanPlan:
+    """The first step of ``read_pdf``: the PDF opened and its text-layer pages read; the document
+    itself when no page needs OCR, else the ``ScanPlan`` of the pages that do."""
     from .pages.pdf_text import read_text_page, text_layer_problem
 
     notes: list[str] = []
@@ -159,23 +192,51 @@ def read_pdf(path: Path) -> ReadDocument:
             notes.append("no ruled table found: tables read from the PDF's text stream")
             stream = "\n\n".join(page.extract_text(layout=False) or "" for page in pdf.pages)
             return ReadDocument(_tidy(stream), "pdf:text", notes=notes)
-    if to_ocr:
-        from .pages.scan import read_scanned_pdf
+    if len(to_ocr) > limit("ocr_pages"):
+        raise LimitError(str(path), f"{len(to_ocr)} pages to read by OCR", "ocr_pages")
+    plan = ScanPlan(path, n_pages, pages, to_ocr, notes)
+    return plan if to_ocr else finish_pdf(plan, [])
 
-        if len(to_ocr) > limit("ocr_pages"):
-            raise LimitError(str(path), f"{len(to_ocr)} pages to read by OCR", "ocr_pages")
-        for number in to_ocr:  # a page at a time, so a time limit stops between pages
-            check_deadline(str(path))
-            for content in read_scanned_pdf(path, [number]):
-                pages[content.info.page] = content
+
+def _read_ocr_here(opened: ReadDocument | ScanPlan) -> ReadDocument:
+    """The document, a ``ScanPlan``'s pages read by OCR in this process one after another (so a
+    time limit stops between pages)."""
+    if not isinstance(opened, ScanPlan):
+        return opened
+    pages = []
+    for number in opened.to_ocr:
+        check_deadline(str(opened.path))
+        pages.append(read_ocr_page(opened.path, number))
+    return finish_pdf(opened, pages)
+
+
+def read_ocr_page(path: str | Path, number: int) -> PageContent:
+    """Page ``number`` (1-based) of the PDF at ``path``, rasterised and read by OCR."""
+    from .pages.scan import read_scanned_pdf
+
+    content, = read_scanned_pdf(path, [number])
+    return content
+
+
+def finish_pdf(plan: ScanPlan, ocr_pages: list[PageContent]) -> ReadDocument:
+    """The last step of ``read_pdf``: the text-layer pages of ``plan`` and its pages read by OCR
+    (``read_ocr_page``, in ``plan.to_ocr``'s order) rendered into the document's text."""
+    pages = dict(plan.pages)
+    for content in ocr_pages:
+        pages[content.info.page] = content
     ordered = [pages[n] for n in sorted(pages)]
+    notes = list(plan.notes)
     if not any(p.info.tables for p in ordered):
         notes.append("no ruled table found on the scanned pages: their text read line by line")
     layout = render_pages(ordered)
+    scanned = len(plan.to_ocr)
     if not layout.text.strip():
-        raise InputError(str(path), "scanned PDF: OCR found no text" if len(to_ocr) == n_pages else "PDF without text")
-    read_as = "pdf:ocr" if len(to_ocr) == n_pages else "pdf:grid+ocr" if to_ocr else "pdf:grid"
-    return ReadDocument(layout.text, read_as, layout, notes)
+        raise InputError(str(plan.path), "scanned PDF: OCR found no text" if scanned == plan.n_pages
+                         else "PDF without text")
+    read_as = "pdf:ocr" if scanned == plan.n_pages else "pdf:grid+ocr" if scanned else "pdf:grid"
+    document = ReadDocument(layout.text, read_as, layout, notes)
+    check_text_size(document.text, str(plan.path))
+    return document
 
 
 def _check_page_size(page, source: str) -> None:

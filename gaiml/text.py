@@ -13,7 +13,7 @@ import stat
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -141,6 +141,14 @@ def set_deadline(seconds: float | None, cancelled: threading.Event | None = None
     _budget.deadline = None if seconds is None else time.monotonic() + seconds
     _budget.seconds = seconds
     _budget.cancelled = cancelled
+
+
+def charge_deadline(seconds: float) -> None:
+    """Count ``seconds`` of work done elsewhere for this thread's report (a scan's pages read by OCR
+    in other processes) against its time limit, as if this thread had done it."""
+    deadline = getattr(_budget, "deadline", None)
+    if deadline is not None:
+        _budget.deadline = deadline - seconds
 
 
 def check_deadline(source: str) -> None:
@@ -360,7 +368,9 @@ class CompactText:
     """Only the label characters of a text, look-alikes folded, with each one's original offset."""
 
     chars: str
-    offsets: tuple[int, ...]
+    # Left an array: a report asks ``span`` a few dozen times, while making thousands of Python
+    # ints cost more than the rest of ``of``. Not compared: ``chars`` is what the view says.
+    offsets: np.ndarray = field(compare=False, repr=False)
 
     @classmethod
     def of(cls, text: str) -> CompactText:
@@ -369,11 +379,11 @@ class CompactText:
         code = _code_points(text)
         keep = _label_mask(code)
         chars = _from_code_points(_remap(code[keep], _LOOKALIKE_ARRAYS))
-        return cls(chars, tuple(np.flatnonzero(keep).tolist()))
+        return cls(chars, np.flatnonzero(keep))
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of compact characters [start, end)."""
-        return self.offsets[start], self.offsets[end - 1] + 1
+        return int(self.offsets[start]), int(self.offsets[end - 1]) + 1
 
 
 def pipes_separate(folded: str) -> bool:

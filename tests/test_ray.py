@@ -2,16 +2,19 @@
 
 One local Ray head for the module, bound to 127.0.0.1 (nothing listens beyond loopback), 2 CPUs
 and a small object store so it fits CI; stopped after. Starting it takes ~10 s on a busy 2-core
-machine, each test a few seconds more (rules engine): ~1 minute for the module.
+machine, each test a few seconds more (rules engine), the scan's ~20 s: ~1.5 minutes for the module.
 """
 
 import json
 import os
+import random
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import ray
@@ -19,9 +22,11 @@ import ray
 from gaiml.batch import extract_many
 from gaiml.errors import GaimlError
 from gaiml.pipeline import ExtractSettings
-from gaiml.ray_batch import RayRunner, is_address
+from gaiml.ray_batch import RayRunner, _nodes_for, is_address
 
 from conftest import ALL_SEEDS, REPO
+from formats import report_parts, to_scanned_pdf
+from relayout import vary_values
 
 LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}  # Ray then takes 127.0.0.1 as this node's address
 RULES = ExtractSettings(engine="rules")
@@ -74,6 +79,21 @@ def test_addresses_are_told_from_paths():
         assert is_address(address), address
     for path in ("reports", "reports/2021", "a.txt", "C:/x", "archive:old"):
         assert not is_address(path), path
+
+
+def test_actors_stand_on_the_nodes_in_proportion_to_their_cpus():
+    """They hold no CPU (a scan's page tasks take them), so they are placed by the nodes' CPUs:
+    none on a head without CPUs or a dead node (no cluster needed)."""
+    class Cluster:
+        @staticmethod
+        def nodes():
+            return [{"NodeID": "big", "Alive": True, "Resources": {"CPU": 16.0}},
+                    {"NodeID": "small", "Alive": True, "Resources": {"CPU": 4.0}},
+                    {"NodeID": "head", "Alive": True, "Resources": {}},
+                    {"NodeID": "lost", "Alive": False, "Resources": {"CPU": 8.0}}]
+
+    assert sorted(_nodes_for(Cluster, 20)) == ["big"] * 16 + ["small"] * 4
+    assert sorted(_nodes_for(Cluster, 3)) == ["big", "big", "small"]  # 2.4 and 0.6: the larger remainder
 
 
 def test_cli_on_ray_writes_what_a_local_run_writes_and_resumes(cluster, archive, tmp_path):
@@ -200,3 +220,37 @@ def test_a_document_that_kills_its_actor_gets_an_error_line_and_the_rest_go_on(c
     assert "poison.txt: the worker process died while reading it" in got["poison.txt"]["error"]
     assert not [name for name, d in got.items() if "error" in d and name != "poison.txt"]
     assert runner.deaths == 2 and summary.failed == 1
+
+
+def _two_page_scan(folder: Path) -> Path:
+    """An image-only PDF of two short pages: the title and 表二 drawn on the first, a line of the
+    closing prose on the second (tests/formats.py's scanner, pages joined by pdfunite)."""
+    seed = next(s for s in ALL_SEEDS if s.gold["template"] == "2021")
+    gold = vary_values(seed.gold, random.Random(3))  # figures other than the seed's many zeros
+    before, tables, after = report_parts(seed.text, gold, tables=("t2",))
+    to_scanned_pdf(before.strip().splitlines()[0], tables, folder / "p1.pdf")
+    to_scanned_pdf(after.strip().splitlines()[0][:30], [], folder / "p2.pdf")
+    scan = folder / "scan.pdf"
+    subprocess.run(["pdfunite", folder / "p1.pdf", folder / "p2.pdf", scan], check=True)
+    return scan
+
+
+@pytest.mark.skipif(not shutil.which("pdfunite") or not shutil.which("pdftoppm"), reason="poppler-utils missing")
+def test_a_scans_pages_are_read_as_tasks_of_their_own(cluster, tmp_path):
+    """A two-page scan: each page is OCR'd by a Ray task of its own (two task ids), and the line,
+    text included, is byte for byte the one a local run writes (~25 s)."""
+    pytest.importorskip("rapidocr")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    scan = _two_page_scan(folder)
+    local = tmp_path / "local.jsonl"
+    extract_many([scan], RULES, workers=1, out=local, with_text=True)
+    runner = RayRunner()
+    out = tmp_path / "ray.jsonl"
+    extract_many([scan], RULES, workers=1, out=out, with_text=True, runner=runner)
+    assert [(source, page) for source, page, _ in runner.page_tasks] == [(str(scan), 1), (str(scan), 2)]
+    assert len({task for _, _, task in runner.page_tasks}) == 2
+    assert out.read_bytes() == local.read_bytes()
+    document = lines(out)[0]
+    assert "error" not in document and document["encoding"] == "pdf:ocr"
+    assert [page["read"] for page in document["pages"]] == ["ocr", "ocr"]
