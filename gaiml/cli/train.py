@@ -10,8 +10,6 @@ import typer
 
 from ..errors import GaimlError
 
-# Styles generated on the fly when no generated dataset is at hand: the fast text layouts.
-ON_THE_FLY_STYLES = ("tabs", "pipes", "cell_lines", "markdown", "tabs_ocrnoise", "tabs_mangled")
 ON_THE_FLY_SEED0 = 90 * 10_000_000  # a run seed of its own, far from the datasets' and the benchmark's
 
 
@@ -30,10 +28,13 @@ def generated_documents(synth: Path | None, base_config, count: int) -> tuple[li
     if synth is not None:
         raise GaimlError(f"{synth}: not a generated dataset (write one with `python -m training.synth generate`)")
     from training.synth.generate import generate
+    from training.synth.styles import TRAINING_MIX
 
+    # Every layout the shipped model was trained on, in turn: replaying only a few of them let a
+    # fine-tuned model forget the others (benchmarks/active_learning.py measures what it loses).
     docs = []
     for i in range(count):
-        g = generate(ON_THE_FLY_SEED0 + i, ON_THE_FLY_STYLES[i % len(ON_THE_FLY_STYLES)])
+        g = generate(ON_THE_FLY_SEED0 + i, TRAINING_MIX[i % len(TRAINING_MIX)])
         docs.append({"doc_id": g.doc_id, "text": g.text, "spans": g.spans, "style": g.style})
     return docs, f"{count} generated now"
 
