@@ -9,7 +9,9 @@ from .document import Reading
 from .errors import ModelError
 from .frame import Frame
 from .rules import RuleExtractor
+from .detect import FORM_SURE
 from .verify.reconcile import Decision, reconcile
+from .verify.status import doubt_form
 from .verify.unchecked import read_by_ocr
 
 
@@ -75,5 +77,7 @@ class AutoExtractor:
             prediction = self.model.predict(frame.text)
             by_model = self.model.read(frame, prediction)
         misreads = read_by_ocr(frame.ocr_declared, by_rules.ocr_traces)  # else a figure is what it prints
-        decision = reconcile(by_rules, by_model, frame.template.value, frame.other_form.value, misreads)
+        decision = reconcile(by_rules, by_model, frame.template.value, frame.other_form.value, misreads, frame.folded)
+        if frame.other_form.confidence < FORM_SURE:  # the form is a guess: its rows to review
+            doubt_form(decision.cells, decision.review, frame.template.value, frame.other_form.value)
         return AutoReading(by_rules, by_model, prediction, decision)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from collections import Counter
@@ -25,6 +26,19 @@ _TITLE_YEAR_FIRST = re.compile(r"(?P<year>20\d\d)年?度?(?P<agency>[^,，。;�
 # How nearly a long 其他处理 sub-row marker must be printed (one hanzi in five misread or let in);
 # a short one ("逾期不补正") must be exact: "（1件逾期）\n3.补正后…" is one substitution from it.
 _MARKER_SCORE, _FUZZY_MARKER = 80, 10
+# The two long sub-rows' own words (SPEC), matched like a long marker but only inside 表三 (from
+# its heading or first row to 表四's heading), where prose seldom speaks of fees or corrections:
+# the longer the words, the more of them survive OCR ("申请人逾期未按收费通知要求缴" of the second
+# one printed whole, its line cut by a cell rule). Single-form reports score at most 41 on them
+# (development split); prose about late corrections or fee notices up to 79: only 表三 is read.
+_SPLIT_ROW_WORDS = ("申请人无正当理由逾期不补正", "申请人逾期未按收费通知要求缴纳费用")
+_T3_STARTS = ("收到和处理政府信息公开申请", "本年新收政府信息公开申请")
+_T3_END = "行政复议"
+# Below the marker score, at least this near: some of a sub-row's words are printed, garbled, so
+# the form is the split one, but unsurely (``FORM_SURE``): its rows go to review (auto.py).
+_WEAK_SCORE = 55
+# A form detected less surely than this is a guess a person should check.
+FORM_SURE = 0.6
 _DATE = re.compile(r"(20\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _YEAR = re.compile(r"(?<!\d)(20[12]\d)\s*年(度?)")
 
@@ -45,12 +59,46 @@ def detect_other_form(compact: CompactText) -> Field:
     """"split" when the three 其他处理 sub-rows are printed, else "single".
 
     A marker counts when printed nearly whole: OCR misreads a hanzi ("户期不补正") and a wrapped
-    label takes the merged caption beside it in ("要求缴理纳费用").
+    label takes the merged caption beside it in ("要求缴理纳费用"). A sub-row's own words printed
+    nearly whole inside 表三 count as a marker; printed garbled past that ("人时请类无让当理由治期
+    趟补正"), the form is "split", below ``FORM_SURE``: reading such a report as the single form
+    would drop its three rows without a word, and the single form prints none of those words.
     """
-    hits = sum(canonical_label(m) in compact.chars
-               or len(m) >= _FUZZY_MARKER and fuzz.partial_ratio(canonical_label(m), compact.chars) >= _MARKER_SCORE
+    chars = compact.chars
+    table = _table_three(chars)
+    hits = sum(canonical_label(m) in chars
+               or len(m) >= _FUZZY_MARKER and fuzz.partial_ratio(canonical_label(m), chars) >= _MARKER_SCORE
                for m in schema.SPLIT_FORM_MARKERS)
-    return Field("split" if hits else "single", confidence=0.95 if hits >= 2 or not hits else 0.7)
+    near = [fuzz.partial_ratio(words, table) if table else 0 for words in _SPLIT_ROW_WORDS]
+    hits += sum(score >= _MARKER_SCORE for score in near)
+    if hits:
+        return Field("split", confidence=0.95 if hits >= 2 else 0.7)
+    if max(near) >= _WEAK_SCORE:
+        return Field("split", confidence=0.5)
+    return Field("single", confidence=0.95)
+
+
+def _table_three(chars: str) -> str:
+    """The label characters of every stretch from a 表三 heading or first row to the next 表四
+    heading (a heading of 表三 in the prose ends at the next 行政复议 too), joined; "" when no
+    stretch is printed whole."""
+    starts = sorted(i for m in _T3_STARTS for i in _occurrences(chars, m))
+    parts, reached = [], 0
+    for start in starts:
+        if start < reached:
+            continue  # inside the stretch already taken
+        end = chars.find(_T3_END, start)
+        reached = end if end >= 0 else len(chars)
+        parts.append(chars[start:reached])
+    return "\n".join(parts)
+
+
+def _occurrences(chars: str, word: str) -> list[int]:
+    out, at = [], chars.find(word)
+    while at >= 0:
+        out.append(at)
+        at = chars.find(word, at + 1)
+    return out
 
 
 def detect_year(text: str, folded: str | None = None) -> Field:
@@ -130,6 +178,8 @@ class _Title:
 
 # How far down a title may stand (web pages and OCR put captions, breadcrumbs, notices above it).
 _HEAD_LINES = 15
+_LINE = re.compile(r"[^\n\f]+")
+_TITLE_CHAR = re.compile(r"[^\s#*=|]")  # what a title's characters are read from: no space, no markup
 # A title wraps over at most this many lines.
 _TITLE_LINES = 3
 # Words of a sentence, never of a body's name: a name holding one is a fragment of prose.
@@ -142,11 +192,18 @@ def _title_match(folded: str) -> _Title | None:
     """The report title near the top, however converters broke it: wrapped over lines, spaced
     out ("清 溪 南 门 社 区"), marked up ("## 2022年…"), year first or after the name, below a
     caption or a notice. The title starts a line; its name is a body's name, not a sentence."""
-    lines = [m for m in re.finditer(r"[^\n\f]+", folded) if m.group().strip(" \t#*=|")][:_HEAD_LINES]
+    # The head's lines only, not every line of the report.
+    lines = list(itertools.islice((m for m in _LINE.finditer(folded) if m.group().strip(" \t#*=|")), _HEAD_LINES))
+    kept: dict[int, list[int]] = {}  # a line's title characters, found once it is looked at
+
+    def chars_of(line: int) -> list[int]:
+        if line not in kept:
+            kept[line] = [c.start() for c in _TITLE_CHAR.finditer(folded, lines[line].start(), lines[line].end())]
+        return kept[line]
+
     nameless = None
     for k in range(len(lines)):
-        offsets = [i for m in lines[k:k + _TITLE_LINES] for i in range(m.start(), m.end())
-                   if not folded[i].isspace() and folded[i] not in "#*=|"]
+        offsets = [i for line in range(k, min(k + _TITLE_LINES, len(lines))) for i in chars_of(line)]
         compact = "".join(folded[i] for i in offsets)
         found = _title_in(compact, offsets)
         if found is None:

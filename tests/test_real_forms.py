@@ -172,3 +172,34 @@ def test_an_open_t2_split_shows_the_plausible_reading_first():
     splits = row_splits("3040", [(0, 4)], keys, kinds, schema.relations("2021"))
     assert sorted([p.value for p in s] for s in splits) == [[3, 0, 40], [30, 4, 0]]
     assert [p.value for p in _plausible(splits, kinds, keys)] == [3, 0, 40]
+
+
+def test_short_t2_rows_go_under_their_columns_headings():
+    # A text browser's 表二: each small table's headings on a line, its rows' figures starting
+    # under them, counted in characters (the figures' display columns would put "0" under 本年新公开数量).
+    from gaiml.rules.spaced import NOTE_HEADINGS
+
+    lines = ["二、主动公开政府信息情况", "   第二十条第(一)项",
+             "   信息内容       本年新制作数量 本年新公开数量 对外公开总数量",
+             "   规章         0               0",
+             "   规范性文件      7       7       28",
+             "   第二十条第(五)项",
+             "      信息内容    上一年项目数量 本年增/减   处理决定数量",
+             "   行政许可       21",
+             "   其他对外管理服务事项 9               258",
+             "   第二十条第(六)项",
+             "      信息内容    上一年项目数量 本年增/减   处理决定数量",
+             "   行政处罚       65              0",
+             "   行政强制       9       -5"]
+    reading = RuleExtractor().extract("\n".join(lines), template="2019", other_form="single")
+    want = {"t2.rules": [0, None, 0], "t2.normative": [7, 7, 28], "t2.licensing": [21, None, None],
+            "t2.other_services": [9, None, 258], "t2.penalty": [65, None, 0], "t2.coercion": [9, -5, None]}
+    for row, values in want.items():
+        cells = [reading.cells[f"{row}.{c}"] for c in (("made", "published", "total_public") if row in ("t2.rules", "t2.normative")
+                                                       else ("prev_items", "change", "decisions"))]
+        assert [c.value for c in cells] == values, row
+        assert all(c.confidence >= SURE for c in cells), row
+    assert any(NOTE_HEADINGS in w for w in reading.warnings)
+    # Glued to its label, a figure stands under no heading of its own: left to the glued reader.
+    glued = RuleExtractor().extract("\n".join(lines[:3] + ["   规章0               0"] + lines[4:]), template="2019", other_form="single")
+    assert not any(w.startswith("t2.rules: " + NOTE_HEADINGS) for w in glued.warnings)

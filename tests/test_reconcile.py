@@ -1,6 +1,7 @@
 """The auto engine's decisions: repairs only on evidence, source errors kept as printed."""
 
 import random
+from dataclasses import replace
 
 from gaiml import schema
 from gaiml.document import CellReading, Field, Reading
@@ -180,3 +181,72 @@ def test_reconcile_a_blank_by_position_is_a_reading_not_a_derived_figure():
     decision = reconcile(rules, model, "2021", "split")
     assert decision.cells[row[0]].value is None and decision.cells[row[-1]].value == 1
     assert not any(r["cell"] == row[-1] for r in decision.repairs)
+
+
+def _t4_line(line: str, figures: dict[str, tuple[int, str]], engine: str, confidence: float) -> dict:
+    """Cells of 表四 read from ``line``: key -> (offset of the figure in the line, as printed)."""
+    cells = {}
+    for key, (at, printed) in figures.items():
+        value = None if printed == "" else int(printed)
+        cells[key] = CellReading(value, at, at + len(printed), printed, confidence, engine,
+                                 "blank cell" if value is None else None)
+    return cells
+
+
+def test_reconcile_a_model_figure_from_another_cells_place_is_no_rival_of_a_printed_blank():
+    """Blank rows taking figures (template2019_large): the rules place a row's figures under its
+    columns, blanks between; the model reads the row shifted, each blank taking its neighbour's
+    figure. The blanks stand, and no cell goes to review for it."""
+    line = "   5         1         6"
+    group = [f"t4.review.{f}" for f in ("upheld", "corrected", "other", "pending", "total")]
+    rules = _t4_line(line, dict(zip(group, [(3, "5"), (5, ""), (13, "1"), (15, ""), (23, "6")])), "rules", 0.9)
+    model = _t4_line(line, dict(zip(group, [(3, "5"), (13, "1"), (13, "1"), (23, "6"), (23, "6")])), "model", 0.9)
+    as_read = lambda cells, engine: Reading(Field("2019"), Field("single"), Field(2020), cells, 30)  # noqa: E731
+    decision = reconcile(as_read(rules, "rules"), as_read(model, "model"), "2019", "single", misreads=False, text=line)
+    assert [decision.cells[k].value for k in group] == [5, None, 1, None, 6]
+    assert not set(group) & set(decision.review_cells)
+    # In text OCR read, a blank may be a figure OCR lost: there the model's figure stays a rival.
+    ocr = reconcile(as_read(rules, "rules"), as_read(model, "model"), "2019", "single", misreads=True, text=line)
+    assert {"t4.review.corrected", "t4.review.pending"} <= set(ocr.review_cells)
+
+
+def test_reconcile_the_rules_row_shifted_is_still_mended_by_the_models_row():
+    """A figure the model read from a place the rules gave another cell is no rival of its own,
+    but a whole row the model read right still mends the relations the rules' shifted row breaks."""
+    values = gold_values(3)
+    row = [f"t3.granted.{c.key}" for c in schema.T3_COLUMNS]
+    model = reading(values, "model", 0.8)  # each figure read where it is printed
+    rules = reading(values, "rules", 0.97)
+    for key, right in zip(row, row[1:]):  # the rules lost a blank: each figure one cell to the left
+        rules.cells[key] = replace(model.cells[right], engine="rules", confidence=0.97)
+    rules.cells[row[-1]] = CellReading(None, 999, 999, "", 0.9, "rules", "blank cell")
+    decision = reconcile(rules, model, "2021", "split", misreads=False, text=" " * 2000)
+    assert [decision.cells[k].value for k in row] == [values[k] for k in row]
+
+
+def test_reconcile_column_numbers_and_bracketed_notes_are_no_cells_figures():
+    """The 栏次 row ("1 2 3 … 15", on one line or one a line) numbers the columns, and a note glued
+    to a figure ("1,781（848件逾期）") tells of another count: the model's readings there are none."""
+    from gaiml.verify.reconcile import numbering_lines
+
+    numbers = "   1   2    3    4    5   6    7    8   9    10 11    12   13  14   15\n"
+    text = numbers + "   5                   6\n" + "栏次 1 2 3 4 5 6 7\n" + "\n".join(str(i) for i in range(1, 8)) + "\n1,781（848件逾期）"
+    spans = numbering_lines(text)
+    assert [text[s:e].split()[:2] for s, e in spans] == [["1", "2"], ["栏次", "1"], ["1", "2"]]
+    assert numbering_lines("一、 1 2 3\n规章 1 2 3 4 5\n1\n2\n3\n") == ()  # a row's figures, too few numbers
+    group = [f"t4.review.{f}" for f in ("upheld", "corrected", "other", "pending", "total")]
+    row = len(numbers)
+    rules = {group[0]: CellReading(5, row + 3, row + 4, "5", 0.9, "rules"),
+             group[-1]: CellReading(6, row + 23, row + 24, "6", 0.9, "rules")}
+    for k in group[1:-1]:
+        rules[k] = CellReading(None, row + 5, row + 5, "", 0.9, "rules", "blank cell")
+    at = [numbers.index(f" {n} ") + 1 for n in (1, 2, 3, 4, 5)]
+    model = {k: CellReading(n, a, a + 1, str(n), 0.95, "model") for k, n, a in zip(group, (1, 2, 3, 4, 5), at)}
+    note = text.index("848")
+    model["t3.new_received.total"] = CellReading(848, note, note + 3, "848", 0.97, "model")
+    rules["t3.new_received.total"] = CellReading(1781, note - 8, note - 1, "1,781", 0.9, "rules")
+    as_read = lambda cells: Reading(Field("2019"), Field("single"), Field(2020), cells, 30)  # noqa: E731
+    decision = reconcile(as_read(rules), as_read(model), "2019", "single", misreads=False, text=text)
+    assert [decision.cells[k].value for k in group] == [5, None, None, None, 6]
+    assert decision.cells["t3.new_received.total"].value == 1781
+    assert not (set(group) | {"t3.new_received.total"}) & set(decision.review_cells)

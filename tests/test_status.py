@@ -99,3 +99,46 @@ def test_output_review_items_carry_why():
     doc = Pipeline.load(ExtractSettings(engine="rules")).extract(seed.path, ocr=True).to_json()
     assert doc["output_version"] == 2 and doc["status"] == NEEDS_REVIEW and doc["review"]
     assert all(set(item) == {"cell", "why"} and "OCR" in item["why"] for item in doc["review"])
+
+
+def test_a_guessed_other_form_sends_its_rows_to_review_before_lesser_doubts():
+    """The 其他处理 form told from garbled words (detect.FORM_SURE): whatever was read in its rows
+    a person checks, since read with the other form those rows are other cells."""
+    from gaiml.verify.status import FORM, FORM_DOUBT_NOTE, ReviewItem, doubt_form
+
+    values = vary_values(SEED.gold, random.Random(3))["cells"]
+    cells = cells_of(values)
+    rows = [k for k in cells if k.startswith(("t3.other_no_correction.", "t3.other_no_fee.", "t3.other_misc."))]
+    review = [ReviewItem(rows[0], "read with confidence 0.80", UNSURE), ReviewItem(rows[1], "a broken sum", BROKEN)]
+    doubt_form(cells, review, "2021", "split")
+    by_cell = {item.cell: item for item in review}
+    assert set(by_cell) == set(rows) and len(review) == len(rows) == 21
+    assert by_cell[rows[0]].risk == FORM and by_cell[rows[1]].risk == BROKEN  # a riskier reason stays
+    assert all(cells[k].confidence < REVIEW_BELOW and FORM_DOUBT_NOTE in cells[k].note for k in rows)
+    verdict = judge(cells, "2021", "split", flagged=review, inconsistent=[], ocr=False)
+    assert verdict.status == NEEDS_REVIEW and set(rows) <= {item.cell for item in verdict.review}
+
+
+def test_a_column_the_report_leaves_blank_is_no_review_item_in_its_rows():
+    """SPEC: some reports leave 表三's 总计 column blank for most rows. In text not read by OCR each
+    such blank is what the report prints, whatever its row's sum implies: no review item; in
+    OCR'd text, or in a column blank in a few rows only, the blank stays in review."""
+    from gaiml.verify.status import BLANK_COLUMN_NOTE, IMPLIED
+
+    values = vary_values(SEED.gold, random.Random(5))["cells"]
+    totals = [k for k in values if k.startswith("t3.") and k.endswith(".total")]
+    cells = cells_of({**values, **{k: None for k in totals}})
+    for i, key in enumerate(totals):  # printed blanks, each with its span
+        cells[key] = CellReading(None, 5000 + 3 * i, 5002 + 3 * i, "  ", 0.5, "rules", "blank cell")
+    implied = [ReviewItem(k, "blank, but its row implies a figure", IMPLIED) for k in totals]
+    verdict = judge(cells, "2021", "split", flagged=list(implied), inconsistent=[], ocr=False)
+    assert not {item.cell for item in verdict.review} & set(totals)
+    assert all(verdict.cells[k].note == BLANK_COLUMN_NOTE.format(rows=len(totals)) for k in totals)
+    assert verdict.status == VERIFIED  # every relation needing a blank total is unassessable
+    ocr = judge(cells, "2021", "split", flagged=list(implied), inconsistent=[], ocr=True)
+    assert set(totals) <= {item.cell for item in ocr.review}
+    few = dict(cells)
+    for key in totals[5:]:
+        few[key] = CellReading(values[key], 6000, 6002, str(values[key]), 0.97, "rules")
+    verdict = judge(few, "2021", "split", flagged=implied[:5], inconsistent=[], ocr=False)
+    assert set(totals[:5]) <= {item.cell for item in verdict.review}

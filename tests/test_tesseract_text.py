@@ -115,3 +115,59 @@ def test_the_split_other_form_is_told_through_ocr_damage():
     assert detect_other_form(CompactText.of(fold("\n".join(lines)))).value == "split"
     near_miss = "2.没有现成信息需要另行制作  13  0  2（1件逾期） 3 18件\n3.补正后申请内容仍不明确  1  0  1\n本机关未发出收费通知。"
     assert detect_other_form(CompactText.of(fold(near_miss))).value == "single"
+
+
+def test_the_split_form_is_told_from_its_sub_rows_own_words_garbled_past_every_marker():
+    # Tesseract cut the second sub-row's label at a cell rule and garbled the first one's: no
+    # marker scores high enough, but the second label's own words are printed nearly whole.
+    from gaiml.detect import FORM_SURE, detect_other_form
+    from gaiml.document import Field
+    from gaiml.text import CompactText, fold
+
+    lines = ["三、收到和处理政府信息公开申请情况", "人|时请类无让当理由治期趟补正 | 下天|", "(六) “|申请",
+             "其他处 |2.申请人逾期未按收费通知要求缴                          0", "加加加加回国", "信息公开申请",
+             "四、政府信息公开行政复议、行政拆讼情况", "六、其他需要报告的事项", "本机关 2022 年度未发出收费通知。"]
+    form = detect_other_form(CompactText.of(fold("\n".join(lines))))
+    assert form.value == "split" and form.confidence >= FORM_SURE
+    # Only garbled words of a sub-row: still the split form, but a guess a person checks.
+    weak = detect_other_form(CompactText.of(fold("\n".join(lines[:3] + lines[4:]))))
+    assert weak.value == "split" and weak.confidence < FORM_SURE
+    # Prose outside 表三 that speaks of late corrections and fee notices is no such evidence (it
+    # scores up to 79 on the sub-rows' words, as near as OCR'd table lines do).
+    single = ("（二）依申请公开情况\n申请人逾期未补正的申请1件，无申请人逾期未按要求缴纳费用的情况。\n"
+              "三、收到和处理政府信息公开申请情况\n（六）其他处理  0  0  0  0  0  0  0\n（七）总计\n"
+              "四、政府信息公开行政复议、行政诉讼情况\n本机关未发出收费通知，要求申请人补正2次。")
+    assert detect_other_form(CompactText.of(fold(single))) == Field("single", confidence=0.95)
+
+
+def test_a_guessed_form_sends_its_rows_to_review():
+    from gaiml.auto import AutoExtractor
+    from gaiml.document import Field
+    from gaiml.frame import Frame
+    from gaiml.verify.status import FORM, FORM_DOUBT_NOTE
+
+    text = tesseract_text()
+    frame = Frame.of(text, "2021", "split", ocr_declared=True)
+    guessed = Frame(frame.text, frame.folded, frame.compact, frame.template, Field("split", confidence=0.5),
+                    frame.year, True)
+    decision = AutoExtractor(RuleExtractor()).read_both(guessed).decision
+    rows = ("t3.other_no_correction.", "t3.other_no_fee.", "t3.other_misc.")
+    flagged = {item.cell: item for item in decision.review if item.cell.startswith(rows)}
+    assert len(flagged) == 21
+    assert all(decision.cells[key].confidence < 0.9 for key in flagged)
+    assert any(item.risk == FORM and item.why == FORM_DOUBT_NOTE for item in flagged.values())
+    sure = AutoExtractor(RuleExtractor()).read_both(frame).decision
+    assert not any(item.risk == FORM for item in sure.review)
+
+
+def test_a_model_figure_beside_a_mark_ocr_made_of_the_cell_is_not_taken():
+    # The rules found the cell's print and it is no figure ("二"); the model read its neighbour's
+    # "0" for it: the cell is unread and in review, never the neighbour's figure.
+    from gaiml.document import CellReading
+    from gaiml.verify.reconcile import candidates
+
+    rules = CellReading(None, 1555, 1556, "二", 0.0, "rules", T.UNREADABLE_NOTE)
+    model = CellReading(0, 1552, 1553, "0", 0.99, "model")
+    assert candidates("t3.denied_query.research", "count", rules, model) == []
+    on_it = CellReading(0, 1555, 1556, "二", 0.6, "model")
+    assert [c.value for c in candidates("t3.denied_query.research", "count", rules, on_it)] == [0]

@@ -49,6 +49,24 @@ def test_unconfirmed_are_the_nonzero_figures_no_holding_relation_checks(rules):
     assert "t3.total.total" in unconfirmed(broken, read.template.value, read.other_form.value)
 
 
+def test_a_figure_derived_from_its_rows_sum_confirms_nothing():
+    """In OCR'd text a row printed one figure short is completed from its sum (verify/complete.py):
+    that relation holds by construction, so it checks neither the derived figure nor the row's
+    others (Tesseract's "lo", a cell rule and a zero, read 10 in three cells, made a total of 30)."""
+    from gaiml import schema
+    from gaiml.document import CellReading
+
+    keys = schema.cell_keys("2021", "split")
+    cells = {k: CellReading(None, None, None, None, 0.9, "rules", "blank cell") for k in keys}
+    row = [f"t3.other_no_correction.{c.key}" for c in schema.T3_COLUMNS]
+    for i, (key, value) in enumerate(zip(row, (0, 0, 0, 10, 10, 10, 30))):
+        cells[key] = CellReading(value, 10 * i, 10 * i + 2, str(value), 0.97, "rules")
+    printed = unconfirmed(cells, "2021", "split")
+    assert not set(row) & set(printed)  # the printed total checks the row
+    cells[row[-1]] = CellReading(30, None, None, None, 0.7, "rules", "not printed where expected; derived from the row's sum")
+    assert set(row[3:]) <= set(unconfirmed(cells, "2021", "split"))
+
+
 def test_ocr_damage_counts_as_ocr_without_being_told(rules):
     one = SEED.text.replace("本年新收政府信息公开申请数量", "本年新收政府信公开申请数量")
     two = one.replace("本机关不掌握相关政府信息", "本机关不掌握相关政信息")

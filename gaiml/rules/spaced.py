@@ -10,21 +10,31 @@ reader; here
 * single-spaced tables (the table's complete rows join every figure by one space): each wider
   gap is as many blank cells as it holds extra spaces (one, or two where the empty cells print a
   space), and the blanks the line's end swallowed are the row's last cells;
-* aligned tables under a 栏次 row: each figure goes to the numbered column it stands under.
+* aligned tables under a 栏次 row: each figure goes to the numbered column it stands under;
+* a short row under its columns' headings (表二's small tables: "信息内容  本年新制作数量 本年新公开
+  数量 对外公开总数量" above "规章  0        0"): each figure goes to the heading it starts under,
+  counted in characters or in display columns, whichever the row's figures keep to more closely.
 
 Only rows the row reader left unsure are read again; a blank is null, never 0.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+
+from .. import schema
 
 from .layouts import BLANK, FIG, NULL, Item, display_column, place_by_columns
 
 NOTE_RUNS = "blank cells counted from the gaps between single-spaced cells"
 NOTE_NUMBERING = "placed under the 栏次 row's numbered columns"
 NOTE_GRID = "placed under the columns the table's figures stand in"
+NOTE_HEADINGS = "placed under its columns' headings"
+# How far (characters or display columns) a figure may start from its column's heading, and how
+# many lines above the row the headings may stand (the table's other rows between).
+HEADING_SLACK, HEADING_LINES = 2, 4
 SURE = 0.9
 SHIFT_COST = 0.5
 _ATTACHED = re.compile(r"[^\s]*")  # a unit or masked note glued to a figure ("3项", "2（1件逾期）")
@@ -117,6 +127,89 @@ def numbering_cells(text: str, numbering, row) -> list[Item] | None:
     by_column = dict(zip(columns, figures))
     end = figures[-1].end
     return [by_column.get(i, Item(BLANK, end, end, figures[0].line)) for i in range(len(row.keys))]
+
+
+@functools.cache
+def _column_labels() -> dict[str, tuple[str, ...]]:
+    """Each cell key's column headings as the templates print them, the longest first (2021's
+    "本年处理决定数量" is 2019's "处理决定数量" of the same key)."""
+    out: dict[str, set[str]] = {}
+    for t in schema.TEMPLATES:
+        for f in schema.OTHER_FORMS:
+            for c in schema.cells(t, f):
+                out.setdefault(c.key, set()).add(c.column_label)
+    return {key: tuple(sorted(labels, key=len, reverse=True)) for key, labels in out.items()}
+
+
+def heading_cells(text: str, row, rows=()) -> list[Item] | None:
+    """The row's cells by the headings of its columns on a line above it: each figure starts
+    under one heading (within ``HEADING_SLACK``), in order, measured in characters or in display
+    columns (the two layouts text browsers make), the measure every other row under the same
+    headings keeps to; None when neither places them all, or both do, differently and as closely."""
+    figures = _filled(row)
+    if not figures or len({it.line for it in figures}) != 1 or len(figures) >= len(row.keys):
+        return None
+    if any(not text[f.start - 1:f.start].isspace() for f in figures):
+        return None  # a figure glued to the label or to another ("规章3012"): no column of its own
+    heading = _heading_line(text, row)
+    if heading is None:
+        return None
+    fits = _heading_fits(text, row, *heading)
+    for other in rows:  # a measure another row under these headings does not keep to is not the table's
+        if other is not row and _filled(other) and len(other.keys) == len(row.keys) \
+                and len({it.line for it in _filled(other)}) == 1 and _heading_line(text, other) == heading:
+            theirs = _heading_fits(text, other, *heading)
+            fits = {m: fit for m, fit in fits.items() if m in theirs}
+    if not fits:
+        return None
+    ranked = sorted(fits.values())
+    if len(ranked) > 1 and ranked[1][1] != ranked[0][1] and ranked[1][0] - ranked[0][0] < 1:
+        return None  # both measures place the figures as closely, and differently
+    by_column = dict(zip(ranked[0][1], figures))
+    end = figures[-1].end
+    return [by_column.get(i, Item(BLANK, end, end, figures[0].line)) for i in range(len(row.keys))]
+
+
+def _heading_line(text: str, row) -> tuple[int, tuple[int, ...]] | None:
+    """The line above the row's figures (at most ``HEADING_LINES`` up) that prints its columns'
+    headings in order: its start and where each heading starts on it."""
+    labels = [_column_labels().get(key) for key in row.keys]
+    figures = _filled(row)
+    if None in labels or not figures:
+        return None
+    above = text.rfind("\n", 0, figures[0].start) + 1
+    for _ in range(HEADING_LINES):
+        if above == 0:
+            return None
+        above = text.rfind("\n", 0, above - 1) + 1
+        end = text.find("\n", above)
+        line = text[above:end if end >= 0 else len(text)]
+        at, starts = 0, []
+        for variants in labels:
+            found = next(((i, len(v)) for v in variants for i in [line.find(v, at)] if i >= 0), None)
+            if found is None:
+                break
+            starts.append(found[0])
+            at = found[0] + found[1]
+        if len(starts) == len(labels):
+            return above, tuple(starts)
+    return None
+
+
+def _heading_fits(text: str, row, above: int, starts: tuple[int, ...]) -> dict[int, tuple[float, tuple[int, ...]]]:
+    """By measure (0: characters, 1: display columns): how far the row's figures stand from the
+    headings they start under, in all, and the columns they go to; a measure that leaves a figure
+    under no heading, or two under one, is left out."""
+    figures = _filled(row)
+    line_start = text.rfind("\n", 0, figures[0].start) + 1
+    out = {}
+    for m, measure in enumerate((lambda pos, base: pos - base, lambda pos, base: display_column(text, pos))):
+        heads = [measure(above + s, above) for s in starts]
+        xs = [measure(f.start, line_start) for f in figures]
+        columns = [min(range(len(heads)), key=lambda j: abs(x - heads[j])) for x in xs]
+        if all(abs(x - heads[j]) <= HEADING_SLACK for x, j in zip(xs, columns)) and columns == sorted(set(columns)):
+            out[m] = (sum(abs(x - heads[j]) for x, j in zip(xs, columns)), tuple(columns))
+    return out
 
 
 def _starts(text: str, figures: list[Item]) -> list[int]:
@@ -212,6 +305,8 @@ def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations
             how, note = numbering_cells(text, numbering, row), NOTE_NUMBERING
         if how is None and not spaced[table] and grids.get(table):
             how, note = grid_cells(text, masked, row, grids[table]), NOTE_GRID
+        if how is None:
+            how, note = heading_cells(text, row, rows), NOTE_HEADINGS
         if how is None:
             continue
         readings = [read(it, kind, SURE, note) for it, kind in zip(how, row.kinds)]

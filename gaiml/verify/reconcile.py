@@ -7,7 +7,12 @@ prints). The start is the best-supported candidate of each
 cell (the rules lead, unless they doubt over one in twenty of the cells); then, while a
 relation is broken, the one substitution of printed readings that mends the most relations (and
 breaks none of the cell's others) is taken, the cheapest first; a disagreement the arithmetic
-leaves open goes to the engine that is much surer, and to review. A relation still broken at the
+leaves open goes to the engine that is much surer, and to review. A model figure is no reading of
+a cell where it stands in a 栏次 row numbering the columns, in a note bracketed to a figure
+("1,781（848件逾期）"), or beside the mark OCR printed for the cell; and in text not read by OCR,
+one the rules placed in another cell (the model's row shifted into a printed blank) is no rival of
+the rules' reading there, only part of the model's whole row should the arithmetic take that
+(``Places``). A relation still broken at the
 end with every cell read alike by both engines is the author's own arithmetic: the printed values
 stay, and ``status.py`` calls the document "source-inconsistent". Each cell sent to review goes
 with why (a ``ReviewItem``).
@@ -15,6 +20,7 @@ with why (a ``ReviewItem``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from .. import schema
@@ -37,6 +43,9 @@ class Candidate:
     source: str  # "rules", "model", "both" or "repaired"
     evidence: float  # how well the engines support it, 0..1
     cost: float = 0.0  # how far it departs from the printed text (a misread digit: 1)
+    # Read from characters the rules placed in another cell (a row shifted by a blank cell): no
+    # rival of this cell's own reading, only part of a whole row read the other way (``_moves``).
+    elsewhere: bool = False
 
 
 @dataclass
@@ -51,12 +60,94 @@ class Decision:
         return [item.cell for item in self.review]
 
 
+@dataclass(frozen=True)
+class Places:
+    """Where in the text a cell's figure cannot be: the characters the rules read as another
+    cell's figure (in text not read by OCR, where the rules place a figure by the print's own
+    layout) and the 栏次 rows that number a table's columns ("1 2 3 … 15")."""
+
+    figures: tuple[tuple[int, int, str], ...] = ()  # (start, end, key) of the rules' figures
+    numbering: tuple[tuple[int, int], ...] = ()  # spans of numbering lines
+    text: str = ""
+
+    @classmethod
+    def of(cls, rules: Reading, text: str | None, misreads: bool) -> Places:
+        figures = () if misreads else tuple(sorted(
+            (c.start, c.end, key) for key, c in rules.cells.items() if c.start is not None and c.value is not None))
+        return cls(figures, numbering_lines(text) if text else (), text or "")
+
+    def in_brackets(self, reading: CellReading) -> bool:
+        """The reading stands in a bracketed note glued to a figure ("1,781（848件逾期）",
+        "12（含2件补正）", "23（其中10件为转办）"): a figure the note tells of, never a cell's own."""
+        if reading.start is None or not self.text:
+            return False
+        return bool(_NOTE_BEFORE.search(self.text, max(0, reading.start - 12), reading.start))
+
+    def another_cells(self, key: str, reading: CellReading) -> bool:
+        """The reading's characters are (part of) a figure the rules read as another cell's."""
+        return reading.start is not None and any(
+            k != key and s < reading.end and reading.start < e for s, e, k in self.figures)
+
+    def numbers_columns(self, reading: CellReading) -> bool:
+        return reading.start is not None and any(s <= reading.start and reading.end <= e for s, e in self.numbering)
+
+
+# The consecutive column numbers 1, 2, … n (n ≥ 5), on one line and nothing else but "栏次" before
+# them, or one a line on consecutive lines (a table flattened one cell a line): the 栏次 row of the
+# large-format templates, numbering the columns, never a row's figures.
+_NUMBERING_MIN = 5
+# A figure, an opening bracket and at most ten characters of a note without a space, ending
+# where the reading starts.
+_NOTE_BEFORE = re.compile(r"\d[（(][^\s|（()）\d]{0,10}$")
+_RULES = str.maketrans({ch: " " for ch in "│┃║|"})
+
+
+def numbering_lines(text: str) -> tuple[tuple[int, int], ...]:
+    """The spans of the text's 栏次 numbering rows."""
+    out = []
+    run: list[tuple[int, int]] = []  # one number a line: the lines of 1, 2, … so far
+
+    def close():
+        if len(run) >= _NUMBERING_MIN:
+            out.append((run[0][0], run[-1][1]))
+        run.clear()
+
+    pos = 0
+    for line in text.split("\n"):
+        words = line.translate(_RULES).split()
+        if words and words[0] == "栏次":
+            words = words[1:]
+        span = (pos, pos + len(line))
+        pos += len(line) + 1
+        if len(words) >= _NUMBERING_MIN and words == [str(i) for i in range(1, len(words) + 1)]:
+            close()
+            out.append(span)
+        elif len(words) == 1 and words[0] == str(len(run) + 1):
+            run.append(span)
+        else:
+            close()
+            if words == ["1"]:
+                run.append(span)
+    close()
+    return tuple(out)
+
+
 def candidates(key: str, kind: str, rules: CellReading | None, model: CellReading | None,
-               lead: str = "rules", misreads: bool = True) -> list[Candidate]:
+               lead: str = "rules", misreads: bool = True, places: Places | None = None) -> list[Candidate]:
     """Every reading of one cell worth considering, best supported first; where the engines
     disagree, ``lead``'s reading first; with ``misreads`` (OCR'd text) also each reading with one
-    OCR-confusable digit read the other way."""
+    OCR-confusable digit read the other way. ``places``: where no reading of this cell can stand."""
     out: list[Candidate] = []
+    elsewhere = False
+    if places is not None and model is not None and model.value is not None:
+        if places.numbers_columns(model) or places.in_brackets(model):
+            model = None  # a column number of the 栏次 row, or a figure of a note, taken for a cell's
+        elif rules is not None and _placed(rules) and places.another_cells(key, model):
+            # The rules read this cell where the print's layout puts it (a blank, or a figure they
+            # are sure of), and the model a figure the rules placed in another cell: the model's
+            # row shifted into a blank cell. No rival of the rules' reading, unless the arithmetic
+            # takes the model's whole row (the rules' row the one shifted).
+            elsewhere = True
     if rules is not None and rules.note and rules.note.startswith(GLUED):
         # A run of figures glued together ("规章3012"), split by the arithmetic (rules/glued.py):
         # where it allows one split only, another reading breaks a relation; where it leaves the
@@ -65,6 +156,11 @@ def candidates(key: str, kind: str, rules: CellReading | None, model: CellReadin
         model = None
     if _inside(model, rules):
         model = None  # the model tagged part of the figure the rules read whole: "4" of "48"
+    if _no_figure_there(rules, model):
+        # The rules found this cell's print and it is no figure (a hanzi or a mark OCR made of
+        # it); the model's figure stands elsewhere, in a neighbour's place: not a reading of this
+        # cell. Left out, the cell is unread and a person reads it (never a figure invented).
+        model = None
     # Nothing read, or characters that are no figure (confidence 0), is no candidate; a blank the
     # rules placed by column position is one.
     readings = [r for r in (rules, model) if r is not None and (r.value is not None or r.confidence > 0)]
@@ -74,10 +170,11 @@ def candidates(key: str, kind: str, rules: CellReading | None, model: CellReadin
     else:
         for name, reading in (("rules", rules), ("model", model)):
             if reading is not None and reading in readings:
-                out.append(Candidate(reading.value, reading, name, reading.confidence))
+                out.append(Candidate(reading.value, reading, name, reading.confidence,
+                                     elsewhere=elsewhere and name == "model"))
     for cand in list(out) if misreads else ():
         printed = cand.reading.text
-        if cand.reading.start is None or not printed:
+        if cand.reading.start is None or not printed or cand.elsewhere:
             continue
         for value, cost in confusable_readings(printed, kind):
             if not any(values_equal(value, c.value) for c in out):
@@ -93,28 +190,46 @@ def _inside(part: CellReading | None, whole: CellReading | None) -> bool:
     return whole.start <= part.start and part.end <= whole.end and (part.start, part.end) != (whole.start, whole.end)
 
 
+def _placed(rules: CellReading) -> bool:
+    """A blank the rules placed (not a row they could not place), or a figure they read surely."""
+    if rules.value is None:
+        return rules.confidence > 0
+    return rules.start is not None and rules.confidence >= REVIEW_BELOW
+
+
+def _no_figure_there(rules: CellReading | None, model: CellReading | None) -> bool:
+    """True when the rules read this cell's characters as no figure (spanned, confidence 0) and
+    the model's figure was read from other characters."""
+    if rules is None or model is None or rules.start is None or rules.value is not None or rules.confidence > 0:
+        return False
+    return model.start is None or model.end <= rules.start or rules.end <= model.start
+
+
 def _precedence(cand: Candidate, lead: str) -> int:
     """Which reading to start from when the engines disagree: the leading engine's printed
     reading (the rules', which read whole figures where the layout puts them, unless they doubt
     the document: ``_lead``), then the other's or a figure an engine only derived, then a rules
     "reading" of nothing (a row not found or not placed). The arithmetic then takes the other
     reading where it mends a relation (``_best_move``)."""
-    if cand.source == "rules" and cand.evidence == 0:
+    if cand.source == "rules" and cand.evidence == 0 or cand.elsewhere:
         return 2
     return 0 if cand.source == "both" or (cand.source == lead and _printed(cand)) else 1
 
 
-def reconcile(rules: Reading, model: Reading | None, template: str, other_form: str, misreads: bool = True) -> Decision:
+def reconcile(rules: Reading, model: Reading | None, template: str, other_form: str, misreads: bool = True,
+              text: str | None = None) -> Decision:
     """Settle every cell; see the module docstring for the policy. Without a model the rules'
     readings stand for the printed text, and only misread digits can be repaired. ``misreads``:
     the text may carry misread digits (it was read by OCR); in other text a figure is what it
-    prints, and a relation it breaks is the author's."""
+    prints, and a relation it breaks is the author's. ``text``: the text both engines read (its
+    栏次 rows number columns, no cell's figure stands there)."""
     index = schema.cell_index(template, other_form)
     relations = schema.relations(template, other_form)
     touching = {key: [r for r in relations if key in r.keys] for key in index}
     lead = _lead(rules, index) if model is not None else "rules"
+    places = Places.of(rules, text, misreads) if model is not None else None
     options = {key: candidates(key, index[key].kind, rules.cells.get(key), model.cells.get(key) if model else None,
-                               lead, misreads) for key in index}
+                               lead, misreads, places) for key in index}
     chosen = {key: opts[0] for key, opts in options.items() if opts}
     values = {key: c.value for key, c in chosen.items()}
     repairs = []
@@ -209,7 +324,8 @@ def _moves(broken, options, chosen):
     keys = [k for k in dict.fromkeys(k for r in broken for k in r.keys) if k in chosen]
     for key in keys:
         for cand in options[key]:
-            if cand.value is not None and _printed(cand) and not values_equal(cand.value, chosen[key].value):
+            if cand.value is not None and _printed(cand) and not cand.elsewhere \
+                    and not values_equal(cand.value, chosen[key].value):
                 yield [key], [cand]
     for row in dict.fromkeys(k.rsplit(".", 1)[0] for k in keys):
         row_keys = [k for k in options if k.rsplit(".", 1)[0] == row and k in chosen]
@@ -250,7 +366,7 @@ def _surer_where_unsettled(options, touching, chosen, values) -> None:
     flagged for review (``_decide``): confidence decided it, not the sums."""
     for key, cand in list(chosen.items()):
         rivals = [c for c in options[key] if c.cost == 0 and c.source in ("rules", "model") and c.source != cand.source
-                  and not values_equal(c.value, cand.value)]
+                  and not values_equal(c.value, cand.value) and not c.elsewhere]
         rival = max(rivals, key=lambda c: c.evidence, default=None)
         if rival is None or rival.evidence < cand.evidence + SURER:
             continue
@@ -288,13 +404,13 @@ def _decide(index, relations, touching, options, chosen, values, repairs, agreed
             note = f"printed {reading.text!r}, read as {cand.value} (one misread digit; the relations it touches hold)"
             why = (f"printed {reading.text!r}, read as {cand.value}: one misread digit, chosen because every relation "
                    "it stands in then holds", REPAIRED)
-        elif any(c.source != cand.source and not values_equal(c.value, cand.value) and c.cost == 0 for c in options[key]):
+        elif any(_rival(c, cand) for c in options[key]):
             # The engines disagree: the arithmetic settles it when every relation of the cell can
             # be checked and holds; otherwise (表二 has none) a person should look.
             mine = touching[key]
             settled = mine and all(all(values.get(k) is not None for k in r.keys) and not r.broken(values) for r in mine)
             confidence = min(confidence, SETTLED if settled else 0.5)
-            rival = next(c for c in options[key] if c.source != cand.source and not values_equal(c.value, cand.value) and c.cost == 0)
+            rival = next(c for c in options[key] if _rival(c, cand))
             why = (f"the engines read {_shown(cand.value)} and {_shown(rival.value)}; "
                    + ("no relation checks this cell" if not mine else "its relations cannot settle it"), DISAGREE)
         implied = _implied(touching[key], key, values) if cand.value is None else None
@@ -314,6 +430,13 @@ def _decide(index, relations, touching, options, chosen, values, repairs, agreed
     still = [r for r in relations if r.broken(values)]
     inconsistent = [r.name for r in still if all(chosen.get(k) and chosen[k].source in agreed for k in r.keys)]
     return Decision(cells, repairs, inconsistent, review)
+
+
+def _rival(other: Candidate, chosen: Candidate) -> bool:
+    """Another engine's reading of the cell, printed there, that the chosen one contradicts; a
+    reading the model took from another cell's place is none (unless it is the one chosen)."""
+    return (other.source != chosen.source and not values_equal(other.value, chosen.value) and other.cost == 0
+            and (not other.elsewhere or chosen.elsewhere))
 
 
 def _shown(value: Value) -> str:

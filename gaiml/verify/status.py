@@ -6,8 +6,9 @@ cells are judged by their confidence, the ``auto`` engine's by its reconciliatio
 holding relation confirms are held for review (``unchecked.py``).
 
 A cell goes to review only when a person's look could change the answer: a relation broken
-because of it, the engines disagreeing, a figure repaired, a blank where the arithmetic needs a
-figure, a cell not read, an OCR figure no relation checks, or a reading the engines are unsure of.
+because of it, the engines disagreeing, a figure repaired, a 其他处理 row of a form told from
+garbled words (``doubt_form``), a blank where the arithmetic needs a figure, a cell not read, an
+OCR figure no relation checks, or a reading the engines are unsure of.
 A blank printed in text not read by OCR that every relation accepts is what the report prints and
 is no review item; of a broken relation, the cells already in doubt are listed, or all its cells
 when none is.
@@ -23,6 +24,7 @@ from dataclasses import dataclass, replace
 
 from .. import schema
 from ..document import PRINTED_BLANK_NOTES, CellReading
+from .complete import BLANK_COLUMN_ROWS
 from .unchecked import hold_for_review
 from .validate import Validation, check_relations
 
@@ -38,8 +40,11 @@ FAILED = "failed"  # a batch line for a file that could not be read: no document
 REVIEW_BELOW = 0.9  # cells less sure than this send a document to review
 
 # Why a cell is in review, riskiest first: the list is sorted by this, then by confidence.
-BROKEN, REPAIRED, DISAGREE, IMPLIED, UNPLACED, UNREAD, OCR_UNCHECKED, UNSURE = range(8)
+BROKEN, REPAIRED, DISAGREE, FORM, IMPLIED, UNPLACED, UNREAD, OCR_UNCHECKED, UNSURE = range(9)
+FORM_DOUBT_NOTE = ("the 其他处理 form (one row or three sub-rows) was told from garbled words: "
+                   "check which the report prints")
 ACCEPTED_BLANK_NOTE = "blank, as printed: every relation holds with it"
+BLANK_COLUMN_NOTE = "blank, as printed: the report leaves this column blank in {rows} rows"
 SURE_BLANK = 0.8  # the engines read a printed blank at 0.85; one they doubt is read lower
 
 
@@ -100,8 +105,32 @@ def judge(cells: dict[str, CellReading], template: str, other_form: str, *, flag
         if items[key].risk == UNSURE and not ocr and _accepted_blank(key, cells, template, other_form):
             del items[key]
             cells[key] = replace(cells[key], confidence=max(cells[key].confidence, REVIEW_BELOW), note=ACCEPTED_BLANK_NOTE)
+    for key, rows in _blank_columns(cells, items, ocr).items():
+        del items[key]
+        cells[key] = replace(cells[key], confidence=max(cells[key].confidence, REVIEW_BELOW),
+                             note=BLANK_COLUMN_NOTE.format(rows=rows))
     review = sorted(items.values(), key=lambda i: (i.risk, cells[i.cell].confidence if i.cell in cells else 0, i.cell))
     return Judgement(cells, decide(validation, review, inconsistent), review, inconsistent, validation)
+
+
+def doubt_form(cells: dict[str, CellReading], review: list[ReviewItem], template: str, other_form: str) -> None:
+    """The cells of the 其他处理 rows, when the form they belong to is a guess (detect.FORM_SURE):
+    read with the other form, those rows would be other cells, so a person should look whatever
+    was read in them. Lowers their confidence below review and adds them to ``review``."""
+    keys = [key for key in schema.cell_keys(template, other_form) if key.rsplit(".", 1)[0] in _other_rows(other_form)]
+    riskier = {item.cell for item in review if item.risk <= FORM}
+    review[:] = [item for item in review if item.cell not in keys or item.cell in riskier]
+    for key in keys:
+        if key in cells:
+            cell = cells[key]
+            note = f"{cell.note}; {FORM_DOUBT_NOTE}" if cell.note else FORM_DOUBT_NOTE
+            cells[key] = replace(cell, confidence=min(cell.confidence, 0.5), note=note)
+        if key not in riskier:
+            review.append(ReviewItem(key, FORM_DOUBT_NOTE, FORM))
+
+
+def _other_rows(other_form: str) -> set[str]:
+    return {"t3.other"} if other_form == "single" else {"t3.other_no_correction", "t3.other_no_fee", "t3.other_misc"}
 
 
 def decide(validation: Validation, review: list, inconsistent: list[str]) -> str:
@@ -113,6 +142,31 @@ def decide(validation: Validation, review: list, inconsistent: list[str]) -> str
     if broken or review:
         return NEEDS_REVIEW
     return VERIFIED
+
+
+def _blank_columns(cells: dict[str, CellReading], items: dict[str, ReviewItem], ocr: bool) -> dict[str, int]:
+    """Review items on printed blanks of a column the report leaves blank in at least
+    ``BLANK_COLUMN_ROWS`` rows of its table (SPEC: reports leave the 总计 column blank for most
+    rows): a blank there is the report's way, not a lost figure, whatever sum its row implies; a
+    look at the text shows the same blank. Not in OCR'd text (a blank may be a figure OCR lost),
+    and only for doubts about the blank itself (unsure, or implied by its row), never a broken
+    relation or a disagreement of the engines. The keys, with how many rows leave the column blank."""
+    if ocr:
+        return {}
+    blank_rows: dict[tuple[str, str], int] = {}
+    for key, cell in cells.items():
+        if cell.value is None and cell.start is not None:
+            table, _, column = key.split(".")
+            blank_rows[table, column] = blank_rows.get((table, column), 0) + 1
+    out = {}
+    for key, item in items.items():
+        cell = cells.get(key)
+        if item.risk not in (IMPLIED, UNSURE) or cell is None or cell.value is not None or cell.start is None:
+            continue
+        table, _, column = key.split(".")
+        if blank_rows[table, column] >= BLANK_COLUMN_ROWS:
+            out[key] = blank_rows[table, column]
+    return out
 
 
 def _accepted_blank(key: str, cells: dict[str, CellReading], template: str, other_form: str) -> bool:

@@ -42,6 +42,9 @@ def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -
     values = {key: cell.value for key, cell in cells.items()}
     relations = schema.relations(template, other_form)
     broken = {key for r in relations if r.broken(values) for key in r.keys}
+    # A figure no engine read in the text (derived by an engine from a row's sum) makes that
+    # relation hold by construction: it confirms nothing, so it is left out of the confirming.
+    printed = {key: (None if cell.start is None and cell.value is not None else cell.value) for key, cell in cells.items()}
     out = []
     for key, cell in cells.items():
         if key in broken:
@@ -53,7 +56,7 @@ def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -
             continue
         if cell.value == 0:
             continue
-        if not any(key in r.keys and r.holds(values) for r in relations):
+        if cell.start is None or not any(key in r.keys and r.holds(printed) for r in relations):
             out.append(key)
     return out
 
