@@ -150,13 +150,16 @@ def _best_spelling(folded: str, name: Field) -> Field:
     n = len(name.value)
     if n < 5:
         return name
-    offsets = [i for i, ch in enumerate(folded) if not ch.isspace()]
-    compact = "".join(folded[i] for i in offsets)
+    compact = _SPACES.sub("", folded)  # the text without whitespace (``\s`` is ``str.isspace``)
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
-    for i in range(len(compact) - n + 1):
-        if compact[i] != name.value[0] and compact[i + n - 1] != name.value[-1]:
-            continue  # a misread at both ends is too far off
+    # A misread at both ends is too far off: only places that open with the name's first
+    # character or close with its last are compared, found by C searches, not a Python loop
+    # over every character of the report.
+    last = len(compact) - n
+    opens = (m.start() for m in re.finditer(re.escape(name.value[0]), compact))
+    closes = (m.start() - n + 1 for m in re.finditer(re.escape(name.value[-1]), compact))
+    for i in sorted({i for i in opens if i <= last} | {i for i in closes if i >= 0}):
         word = compact[i:i + n]
         if sum(a != b for a, b in zip(word, name.value)) <= 2:
             counts[word] += 1
@@ -164,6 +167,7 @@ def _best_spelling(folded: str, name: Field) -> Field:
     best, times = max(counts.items(), key=lambda kv: (kv[1], kv[0] == name.value), default=(name.value, 0))
     if best == name.value or times <= counts[name.value]:
         return name
+    offsets = [i for i, ch in enumerate(folded) if not ch.isspace()]  # only here: a rare case
     start = offsets[first[best]]
     return Field(best, start, offsets[first[best] + n - 1] + 1, name.confidence)
 
@@ -179,6 +183,7 @@ class _Title:
 # How far down a title may stand (web pages and OCR put captions, breadcrumbs, notices above it).
 _HEAD_LINES = 15
 _LINE = re.compile(r"[^\n\f]+")
+_SPACES = re.compile(r"\s+")
 _TITLE_CHAR = re.compile(r"[^\s#*=|]")  # what a title's characters are read from: no space, no markup
 # A title wraps over at most this many lines.
 _TITLE_LINES = 3

@@ -77,9 +77,11 @@ class Relation:
 
     def broken(self, values: dict) -> bool:
         """True when every cell is known and the two sums differ (a null cell: unassessable)."""
-        if any(values.get(k) is None for k in self.keys):
+        left = [values.get(k) for k in self.left]  # lists, not generators: called for every relation of every report
+        right = [values.get(k) for k in self.right]
+        if None in left or None in right:
             return False
-        return abs(sum(values[k] for k in self.left) - sum(values[k] for k in self.right)) > TOLERANCE
+        return abs(sum(left) - sum(right)) > TOLERANCE
 
     def holds(self, values: dict) -> bool:
         """True when every cell is known and the two sums agree."""
@@ -248,6 +250,7 @@ def cells(template: str, other_form: str | None = None) -> tuple[Cell, ...]:
     return tuple(out)
 
 
+@cache
 def cell_keys(template: str, other_form: str | None = None) -> tuple[str, ...]:
     return tuple(c.key for c in cells(template, other_form))
 

@@ -307,21 +307,24 @@ def _from_code_points(code: np.ndarray) -> str:
     return code.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
 
-def _table_arrays(table: dict) -> tuple[np.ndarray, np.ndarray]:
-    """A ``str.translate`` table of one character for one as sorted key and value arrays."""
-    keys = sorted(table)
-    values = [ord(table[k]) if isinstance(table[k], str) else table[k] for k in keys]
-    return np.array(keys, dtype=np.uint32), np.array(values, dtype=np.uint32)
+_BMP = 0x10000
 
 
-def _remap(code: np.ndarray, arrays: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def _table_arrays(table: dict) -> np.ndarray:
+    """A ``str.translate`` table of one character for one as a lookup array over the BMP (where
+    all its keys are): one gather per text instead of a binary search per character."""
+    lookup = np.arange(_BMP, dtype=np.uint32)
+    for key, value in table.items():
+        assert key < _BMP
+        lookup[key] = ord(value) if isinstance(value, str) else value
+    return lookup
+
+
+def _remap(code: np.ndarray, lookup: np.ndarray) -> np.ndarray:
     """``code`` with every code point that is a key of the table replaced by its value."""
-    keys, values = arrays
-    at = np.minimum(np.searchsorted(keys, code), len(keys) - 1)
-    hit = keys[at] == code
-    out = code.copy()
-    out[hit] = values[at[hit]]
-    return out
+    if code.max(initial=0) < _BMP:
+        return lookup[code]
+    return np.where(code < _BMP, lookup[np.minimum(code, _BMP - 1)], code)  # beyond the BMP: kept
 
 
 def fold(text: str) -> str:
@@ -389,4 +392,6 @@ class CompactText:
 def pipes_separate(folded: str) -> bool:
     """Pipes are cell separators when several lines carry them (pipe-mangled or markdown); in other
     text a "|" is OCR's reading of a 1 or of a table rule."""
+    if folded.count("|") < 3:  # most texts: fewer pipes than lines needed, counted in C
+        return False
     return sum(1 for line in folded.splitlines() if "|" in line) >= 3

@@ -8,9 +8,11 @@ that, by arithmetic (``complete``).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .. import schema
 from ..document import BLANK_BY_POSITION_NOTE, BLANK_CELL_NOTE, BLANK_COLUMN_NOTE, CellReading, Reading
@@ -24,7 +26,7 @@ from . import spaced as SP
 from . import stream_order as S
 from . import tesseract_text as T
 from ..verify.complete import DERIVED_NOTE, complete_rows, placement_warning
-from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mark_nbsp_cells, mask_non_figures, one_line_rows, padding, place_by_columns, tab_rows
+from .layouts import BLANK, FIG, FUSED_ZEROS, HARD_SEPARATORS, NULL, Item, cells_of, display_column, items_between, mark_nbsp_cells, mask_non_figures, one_line_rows, padding, place_by_columns, separated, tab_rows
 
 ENGINE = "rules"
 CONFIDENCE = {"clean": 0.97, "ocr": 0.85, "null": 0.95, "blank": 0.85, "derived": 0.7, "doubtful": 0.5}
@@ -32,6 +34,8 @@ T4_BLOCK = "t4.block"
 # OCR_LETTERS (and a gap: space or pipe) as one compiled class, searched in C for every cell.
 _OCR_LETTER = re.compile(f"[{re.escape(OCR_LETTERS)}]")
 _OCR_OR_GAP = re.compile(f"[{re.escape(OCR_LETTERS)} |]")
+# A row whose figures these separate is never read as glued.
+_GLUE_BREAKERS = re.compile("[\t│┃║]")
 # A row's figures are read at most this far past its label when no next anchor bounds them.
 MAX_TAIL = 1500
 
@@ -96,13 +100,20 @@ def _ocr_traces(picked: dict[str, A.Occurrence], cells: dict[str, CellReading], 
     approximately, figures printed with OCR letters ("1O", "l2"), runs of zeros fused together,
     cells of Tesseract table lines that show its damage (a lost label, no figure, zeros as letters)."""
     labels = sum(1 for occ in picked.values() if occ.score < 1)
-    letters = sum(1 for c in cells.values() if c.text and c.value is not None and _OCR_LETTER.search(fold(c.text)))
+    letters = tesseract = 0
+    for c in cells.values():
+        # Digits alone hold no OCR letter (the test most cells pass, before folding and searching).
+        if c.text and c.value is not None and not c.text.isdigit() and _OCR_LETTER.search(fold(c.text)):
+            letters += 1
+        if c.note in T.DAMAGE_NOTES:
+            tesseract += 1
     fused = sum(1 for w in warnings if w.endswith(FUSED_ZEROS))
-    tesseract = sum(1 for c in cells.values() if c.note in T.DAMAGE_NOTES)
     return labels + letters + fused + tesseract
 
 
-def _anchors(template: str, other_form: str) -> list[A.Anchor]:
+@lru_cache(maxsize=8)
+def _anchors(template: str, other_form: str) -> tuple[A.Anchor, ...]:
+    """The anchors of a template and form, in template order: made once, read by every report."""
     out = []
     for table in schema.tables(template, other_form):
         out.append(A.Anchor(f"{table.key}.heading", A.HEADING, table.headings, weight=0.5))
@@ -113,7 +124,7 @@ def _anchors(template: str, other_form: str) -> list[A.Anchor]:
             short = min(len(a) for a in row.anchors) < A.TETHER_BELOW
             out.append(A.Anchor(f"{table.key}.{row.key}", A.ROW, row.anchors, tethered=short and i > 0))
     out.append(A.Anchor("end", A.END, schema.AFTER_TABLES_HEADINGS, weight=0.5))
-    return out
+    return tuple(out)
 
 
 def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list[_Row]:
@@ -121,34 +132,42 @@ def _read_rows(template, other_form, anchor_list, picked, masked, pipes) -> list
     rows_by_tabs = tab_rows(masked)
     starts = sorted(o.start for o in picked.values())
     rows = []
-    for table in schema.tables(template, other_form):
-        blocks = [(T4_BLOCK, list(table.rows))] if table.key == "t4" else [(f"{table.key}.{r.key}", [r]) for r in table.rows]
-        for name, row_defs in blocks:
-            keys = [f"{table.key}.{r.key}.{c.key}" for r in row_defs for c in r.columns]
-            kinds = [c.kind for r in row_defs for c in r.columns]
-            row = _Row(name, keys, kinds)
-            rows.append(row)
-            occ = picked.get(name)
-            if occ is None:
-                continue
-            nxt = next((s for s in starts if s >= occ.end), None)
-            last_of_table = _is_last_before(order, name, picked)
-            end = nxt if nxt is not None else min(len(masked), occ.end + MAX_TAIL)
-            if last_of_table:
-                end = _cut_at_prose(masked, occ.end, end)
-            row.raw_items = items_between(masked, occ.start, end, pipes, rows_by_tabs)
-            row.segment = (occ.end, end)
-            segment = masked[occ.start:end]
-            row.same_line_spaces = not any(ch in segment for ch in HARD_SEPARATORS if ch != "|" or pipes)
+    for name, keys, kinds in _row_blocks(template, other_form):
+        row = _Row(name, list(keys), list(kinds))
+        rows.append(row)
+        occ = picked.get(name)
+        if occ is None:
+            continue
+        k = bisect.bisect_left(starts, occ.end)  # the next anchor's start
+        nxt = starts[k] if k < len(starts) else None
+        last_of_table = _is_last_before(order, name, picked)
+        end = nxt if nxt is not None else min(len(masked), occ.end + MAX_TAIL)
+        if last_of_table:
+            end = _cut_at_prose(masked, occ.end, end)
+        row.raw_items = items_between(masked, occ.start, end, pipes, rows_by_tabs)
+        row.segment = (occ.end, end)
+        row.same_line_spaces = not separated(masked, occ.start, end, pipes)
     separators = HARD_SEPARATORS if pipes else HARD_SEPARATORS.replace("|", "")
     _choose_cells(masked, rows, pipes or any(ch in masked for ch in "│┃║"), one_line_rows(masked, separators))
     return rows
 
 
+@lru_cache(maxsize=8)
+def _row_blocks(template: str, other_form: str) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """(name, cell keys, cell kinds) of every row read, 表四 as one block, in template order."""
+    out = []
+    for table in schema.tables(template, other_form):
+        blocks = [(T4_BLOCK, list(table.rows))] if table.key == "t4" else [(f"{table.key}.{r.key}", [r]) for r in table.rows]
+        for name, row_defs in blocks:
+            out.append((name, tuple(f"{table.key}.{r.key}.{c.key}" for r in row_defs for c in r.columns),
+                        tuple(c.kind for r in row_defs for c in r.columns)))
+    return tuple(out)
+
+
 def _choose_cells(masked: str, rows: list[_Row], ruled: bool, one_line_rows: bool) -> None:
     """Each row's cells among its items, short rows judged against their table's usual grid."""
     complete = [r for r in rows if r.raw_items is not None
-                and sum(it.kind in (FIG, NULL) for it in r.raw_items) == len(r.keys)]
+                and sum(1 for it in r.raw_items if it.kind == FIG or it.kind == NULL) == len(r.keys)]
     # Each complete row's padding once (not once per row read): by table, and for the document.
     by_table: dict[str, Counter] = {}
     document: Counter = Counter()
@@ -156,15 +175,18 @@ def _choose_cells(masked: str, rows: list[_Row], ruled: bool, one_line_rows: boo
         pad = padding(r.raw_items, ruled, one_line_rows)
         by_table.setdefault(r.name.split(".")[0], Counter())[pad] += 1
         document[pad] += 1
+    grids: dict[str, tuple[int, int] | None] = {}  # by table: the same for all its rows
     for row in rows:
         if row.raw_items is None:
             continue
         # The grid of the row's own table, else of the document (表四 has a single row). A row
         # whose table has no complete row is no complete row itself, so the document's grid
         # needs no exclusion of it.
-        pads = by_table.get(row.name.split(".")[0]) or document
-        grid = pads.most_common(1)[0][0] if pads else None
-        row.items, row.doubt = cells_of(masked, row.raw_items, len(row.keys), grid, ruled, one_line_rows)
+        table = row.name.split(".")[0]
+        if table not in grids:
+            pads = by_table.get(table) or document
+            grids[table] = pads.most_common(1)[0][0] if pads else None
+        row.items, row.doubt = cells_of(masked, row.raw_items, len(row.keys), grids[table], ruled, one_line_rows)
 
 
 def _is_last_before(order: list[str], name: str, picked) -> bool:
@@ -215,24 +237,28 @@ def _cells_from_rows(text, rows: list[_Row], template, other_form, warnings, fol
     for row in _place_aligned(text, rows, short, cells):
         short.remove(row)
     _complete_short_rows(text, short, cells, relations, warnings)
-    for key in schema.cell_keys(template, other_form):
-        cells.setdefault(key, CellReading(None, None, None, None, 0.0, ENGINE, "not found"))
-    return {key: cells[key] for key in schema.cell_keys(template, other_form)}
+    keys = schema.cell_keys(template, other_form)
+    for key in keys:
+        if key not in cells:  # not ``setdefault``: it would make a reading for every cell found too
+            cells[key] = CellReading(None, None, None, None, 0.0, ENGINE, "not found")
+    return {key: cells[key] for key in keys}
 
 
 def _split_glued(text, folded, masked, rows: list[_Row], cells, relations, warnings) -> list[_Row]:
     """Rows whose figures a converter glued together ("规章3012"), split by the arithmetic
     (``glued``); returns the rows it read."""
-    seps = "\t│┃║"
+    read = [row for row in rows if row.segment is not None and (row.items is not None or row.raw_items is not None)]
     found = []
-    attached = 0
-    for row in rows:
-        if row.segment is None or row.items is None and row.raw_items is None:
-            continue
+    for row in read:
+        if _GLUE_BREAKERS.search(masked, *row.segment) or not G.may_be_glued(folded, *row.segment):
+            continue  # separated cells, or single digits: nothing is glued (cheap tests, before the runs)
         runs = G.runs_between(folded, masked, *row.segment)
-        attached += G.attached(masked, runs)
-        if G.is_glued(folded, runs, len(row.keys)) and not any(ch in masked[slice(*row.segment)] for ch in seps):
+        if G.is_glued(folded, runs, len(row.keys)):
             found.append((row, runs))
+    if not found:
+        return []
+    # How many rows run their figures on from the label: counted only once some row is glued.
+    attached = sum(G.attached(masked, G.runs_between(folded, masked, *row.segment)) for row in read)
     glued_rows = []
     for row, runs in found:
         if attached < 3 and not G.attached(masked, runs):
@@ -262,6 +288,9 @@ def _reading(text: str, item: Item, kind: str, confidence: float | None = None, 
     raw = text[item.start : item.end]
     if item.kind == BLANK:
         return CellReading(None, item.start, item.end, raw, confidence or CONFIDENCE["blank"], ENGINE, BLANK_CELL_NOTE)
+    if item.kind == FIG and raw.isdigit() and raw.isascii() and kind in schema.VALUE_KINDS:
+        # Most cells: plain digits, which parse_cell reads as int and which hold no OCR letter or gap.
+        return CellReading(int(raw), item.start, item.end, raw, CONFIDENCE["clean"] if confidence is None else confidence, ENGINE, note)
     try:
         value = parse_cell(raw, kind)
     except ValueError:

@@ -41,9 +41,13 @@ MAX_NODES = 200_000
 SHOWN = 6  # candidate splits listed in a note
 
 _NULLS = "—/－"
-_RUN = re.compile(r"[0-9.,\-—－/]+")
+_RUN_CHARS = r"[0-9.,\-—－/]"
+_RUN = re.compile(_RUN_CHARS + "+")
+_TWO_RUN_CHARS = re.compile(_RUN_CHARS * 2)
 _DATE = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])((0[1-9]|[12]\d|3[01]))?")
 _DASH = re.compile("[—-]")
+_DIGIT = re.compile("[0-9]")
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # a mobile number, as the masking took it
 _PRINTABLE = re.compile(r"-?\d{1,3}(,\d{3})*(\.\d+)?|-?\d+(\.\d+)?|[—/－-]{1,2}")  # a figure one cell may print
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LIST_MARK = re.compile(r"[.、．][ \t]*[\u4e00-\u9fff]")  # after a row's run: the next row's "2." or "2. "
@@ -77,26 +81,27 @@ def runs_between(folded: str, masked: str, start: int, end: int) -> list[tuple[i
     points, thousands commas and null marks. Dashes the masking took for a drawn rule are put
     back where they touch a digit ("10001—————00000"); a lone mark between two CJK characters
     ("增/减") and a date apart from the row's first run are not figures."""
-    view = list(masked[start:end])
-    for m in _DASH.finditer(folded, start, end):  # only where a dash stands can one be put back
-        view[m.start() - start] = m.group()
-    view = "".join(view)
-    for m in re.finditer(r"(?<!\d)1[3-9]\d{9}(?!\d)", folded[start:end]):
+    view = masked[start:end]
+    dashes = list(_DASH.finditer(folded, start, end))
+    if dashes:  # only where a dash stands can one be put back
+        chars = list(view)
+        for m in dashes:
+            chars[m.start() - start] = m.group()
+        view = "".join(chars)
+    for m in _PHONE.finditer(folded[start:end]):
         s, e = m.span()
         before = masked[start + s - 1] if start + s > 0 else ""
         if set(view[s:e]) == {masked[start + s]} and before and (_CJK.match(before) or before in ")）"):
             view = view[:s] + m.group() + view[e:]  # a glued row the phone-number mask took: "数量14461003154"
     runs = []
     for m in _RUN.finditer(view):
-        s, e = m.start(), m.end()
-        while s < e and view[s] in ".,":
-            s += 1
-        while e > s and view[e - 1] in ".,":
-            e -= 1
+        text = m.group().lstrip(".,")
+        s = m.end() - len(text)
+        text = text.rstrip(".,")
+        e = s + len(text)
         if s == e:
             continue
-        text = view[s:e]
-        if not any(ch.isdigit() for ch in text):
+        if not _DIGIT.search(text):  # the run's only digits are ASCII ones (``_RUN``)
             before, after = view[s - 1 : s], view[e : e + 1]
             if _CJK.match(before or "x") and _CJK.match(after or "x"):
                 continue  # 本年增/减
@@ -104,11 +109,17 @@ def runs_between(folded: str, masked: str, start: int, end: int) -> list[tuple[i
                 continue
         elif _LIST_MARK.match(folded, start + e) and len(text) > 1 and text[-1].isdigit():
             e -= 1  # "00000003.危及…", "10000012. 其他…": the next row's list number glued on
-        if runs and _DATE.fullmatch(view[s:e]) and "\n" in view[runs[0][1] - start : s] or (
-                runs and _DATE.fullmatch(view[s:e]) and view[s - 1] in " \t\n"):
+        if runs and _DATE.fullmatch(view[s:e]) and ("\n" in view[runs[0][1] - start : s] or view[s - 1] in " \t\n"):
             continue  # a publication date or month next to the table
         runs.append((start + s, start + e))
     return runs
+
+
+def may_be_glued(folded: str, start: int, end: int) -> bool:
+    """False when no run of ``runs_between`` can be longer than one character, so none is glued
+    (``is_glued``): no two run characters stand together in the folded text. (Its runs stand
+    where the folded text has run characters: the masked text holds the folded one's or a filler.)"""
+    return _TWO_RUN_CHARS.search(folded, start, end) is not None
 
 
 def is_glued(folded: str, runs: list[tuple[int, int]], ncols: int) -> bool:

@@ -19,7 +19,11 @@ from ..values import FIGURE_PATTERN, is_null_marker
 COLUMN_COUNTS = (7, 15)
 _FILLER = "※"
 # Between two numbers of the run: only spaces, line breaks and cell rules.
-_GAP = re.compile(r"[\s|│┃║┆┇┊┋─━┼├┤┬┴┌┐└┘╋]*")
+_GAP_CHARS = r"[\s|│┃║┆┇┊┋─━┼├┤┬┴┌┐└┘╋]*"
+_GAP = re.compile(_GAP_CHARS)
+# What every numbering run prints, "1" to the smallest count with gaps between: a text without
+# it has none, and its figures need not be scanned.
+_RUN_HEAD = re.compile(_GAP_CHARS.join(str(k) for k in range(1, min(COLUMN_COUNTS) + 1)))
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,10 @@ class NumberingRow:
 def numbering_rows(masked: str) -> list[NumberingRow]:
     """Every run of figures reading 1, 2, …, n (n in COLUMN_COUNTS) with nothing but gaps between,
     and no figure right before or after it."""
-    tokens = [m for m in FIGURE_PATTERN.finditer(masked) if m.group().isdigit()]
     out: list[NumberingRow] = []
+    if not _RUN_HEAD.search(masked):
+        return out
+    tokens = [m for m in FIGURE_PATTERN.finditer(masked) if m.group().isdigit()]
     i = 0
     while i < len(tokens):
         if tokens[i].group() != "1":
@@ -75,6 +81,10 @@ def numbering_rows(masked: str) -> list[NumberingRow]:
 # A footnote under a table ("备注：上年结转申请已于1月底前全部办结", "注：…含通过互联网提交的申请82件")
 # is no row, yet it stands before the next heading, inside the last row's reach.
 _NOTE_LINE = re.compile(r"^[ \t│┃║|]*(?:备注|注|说明)[ \t]*[:：][^\n]*", re.M)
+# The same lines found from their words: a search for "注"/"说明" skips to them, where a pattern
+# opening with "^" is tried at every character of the text (``_note_lines``).
+_NOTE_WORD = re.compile(r"(?:备注|注|说明)[ \t]*[:：][^\n]*")
+_NOTE_INDENT = re.compile(r"[ \t│┃║|]*")
 # A note in a ruled cell wrapped over two lines, "│10（其中续办7 │" then "│件）  │": the figure in
 # it is no cell. Opened and not closed before the cell's rule, or closed in a cell it did not open in.
 _WRAPPED_NOTE = re.compile(r"[(（][^()（）\n│┃║|]*(?=[│┃║|])|(?<=[│┃║|])[^()（）\n│┃║|]*[)）]")
@@ -118,12 +128,24 @@ def _note_middles(masked: str) -> list[_Span]:
     return [sp for sp in out if _CJK.search(masked[sp.start():sp.end()])]
 
 
+def _note_lines(masked: str) -> list[_Span]:
+    """``_NOTE_LINE``'s matches: a note word that only rules and spaces precede on its line, to
+    the line's end. (The first such word of a line is the first note word of the line at all.)"""
+    out = []
+    for m in _NOTE_WORD.finditer(masked):
+        line_start = masked.rfind("\n", 0, m.start()) + 1
+        if _NOTE_INDENT.fullmatch(masked, line_start, m.start()):
+            out.append(_Span(line_start, m.end()))
+    return out
+
+
 def mask_numbering(masked: str, rows: list[NumberingRow] | None = None) -> str:
     """``masked`` with the numbers of every column-numbering run, and every footnote line under
     a table, replaced by the filler."""
     rows = numbering_rows(masked) if rows is None else rows
-    notes = list(_NOTE_LINE.finditer(masked))
-    if any(ch in masked for ch in "│┃║"):
+    notes = _note_lines(masked)
+    # Wrapped notes open or close a bracket the masking left (it took the notes closed on their line).
+    if any(ch in masked for ch in "│┃║") and any(ch in masked for ch in "()（）"):
         notes += [m for m in _WRAPPED_NOTE.finditer(masked) if _CJK.search(m.group())]
         notes += _note_middles(masked)
     if not rows and not notes:

@@ -10,13 +10,14 @@ spaces) split cells but cannot show a blank.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..values import FIGURE_PATTERN, is_null_marker
+from ..values import FIGURE_PATTERN, NULL_MARKERS, is_null_marker
 
 FIG, NULL, BLANK, TEXT = "figure", "null", "blank", "text"
 _FILLER = "※"
@@ -27,16 +28,24 @@ HARD_SEPARATORS = "\t│┃║┆┇┊┋|"
 _SEPARATOR = re.compile("[" + re.escape(HARD_SEPARATORS) + "]")
 _SEPARATOR_NO_PIPE = re.compile("[" + re.escape(HARD_SEPARATORS.replace("|", "")) + "]")
 _WORD = re.compile(r"[^\s]+")
+_NEWLINE = re.compile("\n")
+_LONE_FIGURE = re.compile(r"(\s*)([0-9]+)(\s*)")  # a piece of one word, plain digits
+_HAS_DIGIT = re.compile("[0-9]")  # FIGURE_PATTERN's figures hold one
+# Words longer than this and without a digit make no item: no null marker nor OCR word is longer.
+_SHORT_WORD = max(3, *map(len, NULL_MARKERS))
+_SHORT_WORDS = re.compile(rf"(?<!\S)\S{{1,{_SHORT_WORD}}}(?!\S)")
 _DIGITS = frozenset("0123456789")
 # Each pattern that can begin with a single character class so as to let the regex engine skip
 # to where it can match (``\d\d{3}`` for ``\d{4}``, the lookbehind after the first digit):
 # the same matches, found without trying every position of the text.
+# The first three take whole lines that begin differently (a dash, 第, a digit), so one pass
+# through the lines finds what three passes, one after the other, would.
 _NOT_FIGURES = [
     re.compile(p, re.M)
     for p in (
-        r"^[ \t]*[-—–~_]+[ \t]*\d{1,3}[ \t]*[-—–~_]+[ \t]*$",  # page numbers: "— 5 —", "-4-"
-        r"^[ \t]*第[ \t]*\d{1,3}[ \t]*页([ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*$",  # 第 5 页
-        r"^[ \t]*\d{1,3}[ \t]*/[ \t]*\d{1,3}[ \t]*$",  # "5/12"
+        r"^[ \t]*[-—–~_]+[ \t]*\d{1,3}[ \t]*[-—–~_]+[ \t]*$"  # page numbers: "— 5 —", "-4-"
+        r"|^[ \t]*第[ \t]*\d{1,3}[ \t]*页([ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*$"  # 第 5 页
+        r"|^[ \t]*\d{1,3}[ \t]*/[ \t]*\d{1,3}[ \t]*$",  # "5/12"
         r"第[^\n第]{1,8}?条\s*第[^\n]{1,8}?项",  # 第二十条第（一）项, 第20条第(1)项, spaced out
         r"\d(?<![\d.]\d)\d?\s*[.、．,，](?=[ \t]*[^\d\s.,])",  # list numbers "1." "2、", even "1\n."
         r"[(（][ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]",  # "(1)" "（三）"
@@ -51,7 +60,10 @@ _NOT_FIGURES = [
 ]
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through ``object.__setattr__``, five times the
+# cost of building a plain one, and a report makes hundreds of items. Never changed once made;
+# compared and hashed by value as before.
+@dataclass(slots=True, unsafe_hash=True)
 class Item:
     """A cell-like thing in a row: a figure, a printed null marker or a blank between separators."""
 
@@ -83,6 +95,8 @@ BLANK_MARK = "\u25a1"  # stands in the masked text for such a cell
 
 def mark_nbsp_cells(text: str, masked: str) -> str:
     """``masked`` with each no-break-space-only line of ``text`` (an empty cell) marked ``BLANK_MARK``."""
+    if "\u00a0" not in text:  # found in C before the line-by-line pattern runs
+        return masked
     found = [m for m in _NBSP_LINE.finditer(text)]
     if not found:
         return masked
@@ -103,15 +117,26 @@ def one_line_rows(text: str, separators: str) -> bool:
     (tab rows, markdown, box-drawn tables), not one cell per line ("0 |" lines)."""
     if not separators:
         return False
-    found = _separator_class(separators)
-    counts = [n for n in (len(found.findall(line)) for line in text.splitlines()) if n]
-    return bool(counts) and sum(n >= 2 for n in counts) * 2 >= len(counts)
+    seconds = _separated_lines(separators).findall(text)  # per line with one: its second, or ""
+    return bool(seconds) and (len(seconds) - seconds.count("")) * 2 >= len(seconds)
+
+
+# Line breaks as ``str.splitlines`` knows them.
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 @functools.lru_cache(maxsize=16)
-def _separator_class(separators: str) -> re.Pattern:
-    """A compiled class of these separator characters, made once, not per call."""
-    return re.compile("[" + re.escape(separators) + "]")
+def _separated_lines(separators: str) -> re.Pattern:
+    """One match per line that carries these separators, from its first one to the line's end,
+    its group the line's second separator if any: every line counted by one pass in C, not
+    split and searched line by line. Made once per set of separators."""
+    sep, rest = "[" + re.escape(separators) + "]", "[^" + _LINE_BREAKS + "]"
+    return re.compile(f"{sep}(?:{rest}*?({sep}))?{rest}*")
+
+
+def separated(masked: str, start: int, end: int, pipes_separate: bool) -> bool:
+    """Whether a hard separator stands in ``masked[start:end]`` ("|" only where pipes separate)."""
+    return (_SEPARATOR if pipes_separate else _SEPARATOR_NO_PIPE).search(masked, start, end) is not None
 
 
 def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_by_tabs: bool = False) -> list[Item]:
@@ -119,14 +144,43 @@ def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_
     separator = _SEPARATOR if pipes_separate else _SEPARATOR_NO_PIPE
     items: list[Item] = []
     piece_start = start
-    line = masked.count("\n", 0, start)
+    line = bisect.bisect_left(_line_breaks(masked), start)  # line breaks before ``start``
     # The separators' positions found in C, then ``end`` closing the last piece.
     cuts = [m.start() for m in separator.finditer(masked, start, end)] + [end]
+    fullmatch, count = _LONE_FIGURE.fullmatch, masked.count
     for pos in cuts:
+        lone = fullmatch(masked, piece_start, pos)
+        if lone is not None:
+            # The usual cell, "0", "\t12\n": one figure of plain digits, read here as
+            # ``_piece_items`` reads it, unless a line break beside it makes that cut the piece.
+            s, e = lone.span(2)
+            above = count("\n", piece_start, s)
+            if not (above and _tab_before(masked, piece_start) or _cut_after(masked, e, pos, rows_by_tabs)):
+                items.append(Item(FIG, s, e, line + above))
+                line += above + count("\n", e, pos)
+                piece_start = pos + 1
+                continue
         items += _piece_items(masked, piece_start, pos, line, piece_start > start and pos < end, rows_by_tabs)
-        line += masked.count("\n", piece_start, pos)
+        line += count("\n", piece_start, pos)
         piece_start = pos + 1
     return items
+
+
+def _tab_before(masked: str, start: int) -> bool:
+    """A tab ends the previous cell: a line break that opens the piece leaves an empty cell."""
+    return start > 0 and masked[start - 1] == "\t"
+
+
+def _cut_after(masked: str, word_end: int, end: int, rows_by_tabs: bool) -> bool:
+    """Where tabs separate whole rows, a line break after the piece's word before the next tab
+    ends the row: ``_piece_items`` gives the next line's empty first cell."""
+    return rows_by_tabs and end < len(masked) and masked[end] == "\t" and masked.find("\n", word_end, end) >= 0
+
+
+@functools.lru_cache(maxsize=2)
+def _line_breaks(masked: str) -> list[int]:
+    """Where the text's line breaks stand: found once per text, not counted from its start per row."""
+    return [m.start() for m in _NEWLINE.finditer(masked)]
 
 
 def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool, rows_by_tabs: bool) -> list[Item]:
@@ -153,16 +207,30 @@ def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool, ro
         cut = end - len(tail)
         return (_piece_items(masked, start, cut - 1, line, bounded, rows_by_tabs)
                 + [Item(BLANK, cut, end, line + piece.count("\n"))])
-    items: list[Item] = []
-    prev_end = None
-    for word in _WORD.finditer(piece):
-        w_start, w_end = start + word.start(), start + word.end()
-        w_line = line + piece.count("\n", 0, word.start())
-        glued = prev_end is not None and masked[prev_end:w_start] == " "
-        items += _word_items(masked, word.group(), w_start, w_end, w_line, glued)
-        prev_end = w_end
+    items = _words_items(masked, piece, start, line)
     if not items:  # a label, caption or note: it bounds the blanks around it
         items.append(Item(TEXT, start, end, line))
+    return items
+
+
+def _words_items(masked: str, piece: str, start: int, line: int) -> list[Item]:
+    """The items of the words of ``piece`` (which starts at ``start`` on line ``line``)."""
+    if not _HAS_DIGIT.search(piece) and not _SHORT_WORDS.search(piece):
+        return []  # labels and prose: every word long and without a digit, none makes an item
+    items: list[Item] = []
+    prev = None  # the previous word's end in ``piece``
+    for word in _WORD.finditer(piece):
+        w, (s, e) = word.group(), word.span()
+        # Lines counted from the previous word on, not from the piece's start for every word.
+        line += piece.count("\n", 0 if prev is None else prev, s)
+        glued = prev is not None and s - prev == 1 and piece[prev] == " "
+        if w.isdigit() and w.isascii():  # most words of a table: FIGURE_PATTERN takes them whole
+            items.append(Item(FIG, start + s, start + e, line, glued))
+        elif len(w) > _SHORT_WORD and not _HAS_DIGIT.search(w):
+            pass  # no digit, too long for a null marker or OCR letters: a label or prose
+        else:
+            items += _word_items(masked, w, start + s, start + e, line, glued)
+        prev = e
     return items
 
 

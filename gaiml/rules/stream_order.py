@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -53,16 +54,13 @@ TOLERANCE = 1e-6
 def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], template: str,
            other_form: str, warnings: list[str]) -> list[str]:
     """Re-read 表三 and 表四 as figure streams where the row reading failed; returns the tables read."""
-    relations = schema.relations(template, other_form)
     done = []
     for table in schema.tables(template, other_form)[1:]:
-        keys = [k for k in cells if k.startswith(table.key + ".")]
         region = _region(table.key, picked, len(masked))
-        if region is None or not keys:
+        if region is None:
             continue
-        key_set = set(keys)  # once, not once per relation
-        own = [r for r in relations if set(r.keys) <= key_set]
-        if not _needs_stream(keys, cells, own):
+        keys, own = _table_cells(tuple(cells), table.key, template, other_form)
+        if not keys or not _needs_stream(keys, cells, own):
             continue
         end = picked.get("end")
         cut = end.start if table.key == "t4" and end is not None and end.start > region[0] else None
@@ -93,11 +91,23 @@ def _region(table: str, picked: dict, size: int) -> tuple[int, int] | None:
     return head.end, size
 
 
+@lru_cache(maxsize=64)
+def _table_cells(keys: tuple[str, ...], table: str, template: str, other_form: str) -> tuple[tuple[str, ...], tuple]:
+    """The table's cells among ``keys`` and the relations among them alone: the same for every
+    report of a template, so worked out once."""
+    mine = tuple(k for k in keys if k.startswith(table + "."))
+    key_set = set(mine)
+    return mine, tuple(r for r in schema.relations(template, other_form) if set(r.keys) <= key_set)
+
+
 def _needs_stream(keys: list[str], cells: dict[str, CellReading], relations) -> bool:
     """The row reading left cells unread or doubtful, or broke a relation."""
-    if any(cells[k].value is None and cells[k].note not in (None, BLANK_CELL_NOTE) or cells[k].confidence < 0.9 for k in keys):
-        return True
-    values = {k: cells[k].value for k in keys}
+    values = {}
+    for k in keys:
+        cell = cells[k]
+        if cell.value is None and cell.note not in (None, BLANK_CELL_NOTE) or cell.confidence < 0.9:
+            return True
+        values[k] = cell.value
     return any(r.broken(values) for r in relations)
 
 
