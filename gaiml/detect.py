@@ -67,9 +67,11 @@ def detect_other_form(compact: CompactText) -> Field:
     chars = compact.chars
     table = _table_three(chars)
     hits = sum(canonical_label(m) in chars
-               or len(m) >= _FUZZY_MARKER and fuzz.partial_ratio(canonical_label(m), chars) >= _MARKER_SCORE
+               or len(m) >= _FUZZY_MARKER
+               and fuzz.partial_ratio(canonical_label(m), chars, score_cutoff=_MARKER_SCORE) >= _MARKER_SCORE
                for m in schema.SPLIT_FORM_MARKERS)
-    near = [fuzz.partial_ratio(words, table) if table else 0 for words in _SPLIT_ROW_WORDS]
+    # A cutoff lets the search stop early; a score under it reads 0, which both tests below treat alike.
+    near = [fuzz.partial_ratio(words, table, score_cutoff=_WEAK_SCORE) if table else 0 for words in _SPLIT_ROW_WORDS]
     hits += sum(score >= _MARKER_SCORE for score in near)
     if hits:
         return Field("split", confidence=0.95 if hits >= 2 else 0.7)

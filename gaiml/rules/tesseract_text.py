@@ -66,7 +66,7 @@ def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], 
     ``folded``: ``fold(text)`` when the caller has it (the frame's), not folded again.
     """
     masked = fold(text) if folded is None else folded
-    lines = _lines(masked)
+    lines = None  # cut once a table needs its lines: most reports have no unsure row
     done: list[str] = []
     tables = schema.tables(template, other_form)
     for t, table in enumerate(tables):
@@ -76,6 +76,7 @@ def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], 
         rows = [(f"{table.key}.block", list(table.rows))] if table.key == "t4" else [(f"{table.key}.{r.key}", [r]) for r in table.rows]
         if all(_sure(cells, table.key, defs) for _, defs in rows):
             continue  # no row of it would be replaced: its lines need not be read
+        lines = _lines(masked) if lines is None else lines
         found = _rows_by_line(text, masked, lines, region, rows, picked)
         for name, row_defs in rows:
             if name not in found:
@@ -111,7 +112,9 @@ def _doubt_damaged_lines(folded: str, cells: dict[str, CellReading]) -> None:
             continue
         bounds = (folded.rfind("\n", 0, cell.start) + 1, _line_end(folded, cell.end))
         if bounds not in damaged:
-            damaged[bounds] = any(_RULED_ZEROS.fullmatch(w) for w in _PIECE.findall(folded[slice(*bounds)]))
+            line = folded[slice(*bounds)]
+            # every match of _RULED_ZEROS holds an "o" or "O": a line without one is not damaged
+            damaged[bounds] = ("o" in line or "O" in line) and any(_RULED_ZEROS.fullmatch(w) for w in _PIECE.findall(line))
         if damaged[bounds]:
             cells[key] = CellReading(cell.value, cell.start, cell.end, cell.text, OCR, cell.engine,
                                      cell.note or DAMAGED_NOTE)
