@@ -219,7 +219,10 @@ def test_a_document_that_kills_its_actor_gets_an_error_line_and_the_rest_go_on(c
     assert len(lines(out)) == 6
     assert "poison.txt: the worker process died while reading it" in got["poison.txt"]["error"]
     assert not [name for name, d in got.items() if "error" in d and name != "poison.txt"]
-    assert runner.deaths == 2 and summary.failed == 1
+    # At least two deaths: a result the actor finished just before dying can be lost in flight,
+    # and then the document it held first is blamed once and read again (it must still come out,
+    # once, without an error: asserted above).
+    assert runner.deaths >= 2 and summary.failed == 1
 
 
 def _two_page_scan(folder: Path) -> Path:
