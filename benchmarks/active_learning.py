@@ -24,8 +24,8 @@ labelled reports and at the end: the points a style lost are forgetting.
 
 Prints a table of cells right (and review burden, wrong cells outside review) per round and
 strategy, writes the numbers as JSON (``--json``, default WORK/results.json) and the curves as a
-PNG (``--plot``). A Label Studio server is started in WORK for the run and stopped after. About
-45 minutes on 2 cores with the defaults; ``--max-docs 5 --heldout 4 --pool 8 --forgetting-docs 1``
+PNG (``--plot``). A Label Studio server is started in WORK for the run and stopped after. About an
+hour with the defaults (55 minutes on this 2-core machine while it was shared); ``--max-docs 5 --heldout 4 --pool 8 --forgetting-docs 1``
 is a smoke test.
 
 Why not ``template2019_large`` (the other style the model never saw): its columns are set by where
