@@ -80,9 +80,7 @@ def open_document(path: str | Path) -> ReadDocument | ScanPlan:
     if suffix in HTML_SUFFIXES:
         document = ReadDocument(*read_html(data, str(path)))
     elif suffix == ".pdf":
-        document = plan_pdf(path)
-        if isinstance(document, ScanPlan):
-            return document  # finish_pdf checks the text's size once the pages are read
+        return plan_pdf(path)  # finish_pdf checks the text's size, once the pages are read
     else:
         document = ReadDocument(*read_docx(path))
     check_text_size(document.text, str(path))
