@@ -8,7 +8,7 @@ from gaiml import schema
 from gaiml.document import BLANK_CELL_NOTE, CellReading
 from gaiml.output import output_schema
 from gaiml.pipeline import ExtractSettings, Pipeline
-from gaiml.verify.status import (ACCEPTED_BLANK_NOTE, BROKEN, NEEDS_REVIEW, REVIEW_BELOW, STATUSES, UNSURE,
+from gaiml.verify.status import (ACCEPTED_BLANK_NOTE, BROKEN, NEEDS_REVIEW, REVIEW_BELOW, STATUSES, UNPLACED, UNSURE,
                                  VERIFIED, ReviewItem, judge)
 from relayout import vary_values
 
@@ -142,3 +142,25 @@ def test_a_column_the_report_leaves_blank_is_no_review_item_in_its_rows():
         few[key] = CellReading(values[key], 6000, 6002, str(values[key]), 0.97, "rules")
     verdict = judge(few, "2021", "split", flagged=implied[:5], inconsistent=[], ocr=False)
     assert set(totals[:5]) <= {item.cell for item in verdict.review}
+
+
+def test_rows_read_from_the_same_printed_figures_go_to_review_whole():
+    """A blank row whose next label was missed reads the next row's figures as its own (its two
+    zeros and the next row's five make the seven cells it needs), and the next row reads them
+    again where they stand: every sum still holds with zeros, so only the shared characters tell.
+    Both rows go to review, every cell of them; the other rows are left alone."""
+    values = vary_values(SEED.gold, random.Random(5))["cells"]
+    cells = cells_of(values)
+    before = {i.cell for i in judge(cells, "2021", "split", flagged=None, inconsistent=[], ocr=False).review}
+    safety = [k for k in cells if k.startswith("t3.denied_safety.")]
+    third = [k for k in cells if k.startswith("t3.denied_third_party.")]
+    assert not before & (set(safety) | set(third))
+    for mine, theirs in zip(safety[2:], third):  # the safety row's last five read from the next row's
+        cells[mine] = CellReading(cells[mine].value, cells[theirs].start, cells[theirs].end, cells[theirs].text, 0.97, "rules")
+    verdict = judge(cells, "2021", "split", flagged=None, inconsistent=[], ocr=False)
+    review = {i.cell: i for i in verdict.review}
+    assert verdict.status == NEEDS_REVIEW
+    assert set(review) - before == set(safety) | set(third)
+    assert all(review[k].risk == UNPLACED for k in safety + third)
+    assert "t3.denied_third_party" in review[safety[0]].why and "t3.denied_safety" in review[third[0]].why
+    assert all(verdict.cells[k].confidence < REVIEW_BELOW for k in review)
