@@ -250,3 +250,38 @@ def test_reconcile_column_numbers_and_bracketed_notes_are_no_cells_figures():
     assert [decision.cells[k].value for k in group] == [5, None, None, None, 6]
     assert decision.cells["t3.new_received.total"].value == 1781
     assert not (set(group) | {"t3.new_received.total"}) & set(decision.review_cells)
+
+
+def test_reconcile_the_rules_reading_of_the_column_numbers_is_none():
+    """A reader of table lines that meets the 栏次 row under 表四's headings ("1 2 3 … 15") reads
+    it as the block's fifteen figures; each group's sum breaks, but only the cells already in doubt
+    would be blamed, leaving "11", "12", "13" outside review. No reading of a cell stands on a
+    numbering row: the model's figures from the row below are taken, and a cell nobody else read
+    goes to review as unread."""
+    numbers = "    1    2   3    4    5  6    7    8     9   10       11   12   13  14   15\n"
+    figures = "   0                      5    0    1         6                         0    0\n"
+    text = numbers + figures
+    fields = ("upheld", "corrected", "other", "pending", "total")
+    keys = [f"t4.{g}.{f}" for g in ("review", "suit_direct", "suit_after_review") for f in fields]
+    at = []
+    pos = 0
+    for n in range(1, 16):
+        pos = numbers.index(str(n), pos)
+        at.append(pos)
+        pos += len(str(n))
+    rules = {k: CellReading(n, a, a + len(str(n)), str(n), 0.97 if n < 14 else 0.5, "rules")
+             for k, n, a in zip(keys, range(1, 16), at)}
+    row = len(numbers)
+    model = {}
+    for key, col in zip(("t4.review.upheld", "t4.suit_direct.upheld", "t4.suit_direct.corrected", "t4.suit_direct.other",
+                         "t4.suit_direct.total", "t4.suit_after_review.pending", "t4.suit_after_review.total"),
+                        (3, 26, 31, 36, 46, 72, 77)):
+        model[key] = CellReading(int(figures[col]), row + col, row + col + 1, figures[col], 0.95, "model")
+    as_read = lambda cells: Reading(Field("2019"), Field("single"), Field(2020), cells, 30)  # noqa: E731
+    decision = reconcile(as_read(rules), as_read(model), "2019", "single", misreads=False, text=text)
+    review = set(decision.review_cells)
+    for key in keys:
+        cell = decision.cells[key]
+        assert cell.start is None or cell.start >= row, key  # nothing read from the numbering row
+        assert key in model or key in review, key
+    assert decision.cells["t4.suit_direct.total"].value == 6

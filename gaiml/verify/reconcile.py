@@ -139,6 +139,11 @@ def candidates(key: str, kind: str, rules: CellReading | None, model: CellReadin
     OCR-confusable digit read the other way. ``places``: where no reading of this cell can stand."""
     out: list[Candidate] = []
     elsewhere = False
+    if places is not None and rules is not None and rules.value is not None and places.numbers_columns(rules):
+        # The rules read the 栏次 row numbering the columns as a row's figures (a reader of table
+        # lines that met "1 2 3 … 15" under 表四's headings): no reading of this cell. Without
+        # it, a cell the model reads elsewhere is the model's, one nobody reads goes to review.
+        rules = None
     if places is not None and model is not None and model.value is not None:
         if places.numbers_columns(model) or places.in_brackets(model):
             model = None  # a column number of the 栏次 row, or a figure of a note, taken for a cell's
