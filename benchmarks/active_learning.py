@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/active_learning.py [--style markdown_broken] [--per-round 5]
         [--max-docs 40] [--pool 60] [--heldout 30] [--steps 300] [--replay-docs 200]
-        [--forgetting-docs 4] [--strategies uncertainty,random] [--work /tmp/gaiml-al]
+        [--forgetting-docs 30] [--strategies uncertainty,random] [--work /tmp/gaiml-al]
         [--plot docs/active-learning.png] [--json FILE]
 
 One held-out style (default ``markdown_broken``: markdown from PDF converters, pipe tables whose
@@ -19,14 +19,26 @@ selection strategy, rounds of the real loop through the real commands:
 
 ``--per-round`` reports a round up to ``--max-docs``; both strategies label as many reports a
 round. After the last round, the other text styles of the benchmark split (``--forgetting-docs``
-reports each) are read with ``auto`` by the shipped model and by each strategy's model at 20
-labelled reports and at the end: the points a style lost are forgetting.
+reports each, all 30 by default: at 4 a style has about 800 cells and one cell is 0.13 points) are
+read with ``auto`` by the shipped model and by each strategy's model at 20 labelled reports and at
+the end: the points a style lost are forgetting.
+
+Forgetting on Tesseract text (issue #18) is measured here, not fixed: ``auto`` reads it (about 54%
+of cells) mostly through the model; every 20-report fine-tuning tried moved 50-110 of its 6,000
+benchmark cells each way and lost net 8-26 cells (0.13-0.43 points; the 15 development reports
+moved -0.10 to +0.33), most of it whole rows of zeros in the same four reports. Replaying every
+text style, Tesseract's included, lost most (0.40 and 0.43 points); a learning rate of 1e-4
+(0.13, but the held-out model 98.9% instead of 99.8%), twice the replay (0.20) or 150 steps
+(0.32) did not bring it under 0.1, nor did averaging the fine-tuned weights with the shipped
+model's half and half (0.15, and the held-out model fell from 99.8% to 98.1%).
 
 Prints a table of cells right (and review burden, wrong cells outside review) per round and
 strategy, writes the numbers as JSON (``--json``, default WORK/results.json) and the curves as a
-PNG (``--plot``). A Label Studio server is started in WORK for the run and stopped after. About an
-hour with the defaults (55 minutes on this 2-core machine while it was shared); ``--max-docs 5 --heldout 4 --pool 8 --forgetting-docs 1``
-is a smoke test.
+PNG (``--plot``). A Label Studio server is started in WORK for the run and stopped after. The
+loop took 55 minutes with the defaults on this 2-core machine while it was shared (with 4
+forgetting reports a style); the forgetting check on 30 reports of 25 styles for 5 models reads
+3,750 reports (about 0.7 s each on one free core), so count on about an hour and a half.
+``--max-docs 5 --heldout 4 --pool 8 --forgetting-docs 1`` is a smoke test.
 
 Why not ``template2019_large`` (the other style the model never saw): its columns are set by where
 a figure stands across a wide line (lynx, w3m) or by how many ``&nbsp;`` lines precede it, which
@@ -266,7 +278,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--replay-docs", type=int, default=200)
-    parser.add_argument("--forgetting-docs", type=int, default=4)
+    parser.add_argument("--forgetting-docs", type=int, default=30)
     parser.add_argument("--strategies", default="uncertainty,random")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path("/tmp/gaiml-al"))
