@@ -341,6 +341,11 @@ def fold(text: str) -> str:
 
 _FOLD_ARRAYS = _table_arrays(_FOLD)
 
+
+def folding_to(chars: str) -> str:
+    """``chars`` and every character that ``fold`` turns into one of them."""
+    return chars + "".join(chr(k) for k, v in _FOLD.items() if chr(v) in chars and chr(k) not in chars)
+
 # Characters OCR confuses inside row labels; both sides of a comparison are mapped, so only
 # the matching sees them as equal.
 _LOOKALIKE = str.maketrans({"中": "申", "子": "予", "千": "于", "干": "于", "己": "已", "末": "未"})

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..text import folding_to
 from ..values import FIGURE_PATTERN, NULL_MARKERS, is_null_marker
 
 FIG, NULL, BLANK, TEXT = "figure", "null", "blank", "text"
@@ -35,28 +36,41 @@ _HAS_DIGIT = re.compile("[0-9]")  # FIGURE_PATTERN's figures hold one
 _SHORT_WORD = max(3, *map(len, NULL_MARKERS))
 _SHORT_WORDS = re.compile(rf"(?<!\S)\S{{1,{_SHORT_WORD}}}(?!\S)")
 _DIGITS = frozenset("0123456789")
-# Each pattern that can begin with a single character class so as to let the regex engine skip
-# to where it can match (``\d\d{3}`` for ``\d{4}``, the lookbehind after the first digit):
-# the same matches, found without trying every position of the text.
-# The first three take whole lines that begin differently (a dash, 第, a digit), so one pass
-# through the lines finds what three passes, one after the other, would.
+# Page numbers, each a whole line: "— 5 —", "-4-"; 第 5 页; "5/12" (the line without its break).
+_PAGE_NUMBER_LINE = (
+    r"[ \t]*[-—–~_]+[ \t]*\d{1,3}[ \t]*[-—–~_]+[ \t]*"
+    r"|[ \t]*第[ \t]*\d{1,3}[ \t]*页([ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*"
+    r"|[ \t]*\d{1,3}[ \t]*/[ \t]*\d{1,3}[ \t]*"
+)
+# The first line's, and every other line's after the line break that opens it: ``^…$`` with re.M,
+# spelt so that the regex engine skips to the line breaks (a literal it finds fast) instead of
+# trying every position.
+_FIRST_PAGE_NUMBER = re.compile(rf"(?:{_PAGE_NUMBER_LINE})(?=\n|\Z)")
+_PAGE_NUMBER = re.compile(rf"\n(?:{_PAGE_NUMBER_LINE})(?=\n|\Z)")
+# Notes: "（其中修订16件）", "（单位：万元）". Folded text holds no full-width parenthesis (folding
+# makes "（" a "("): there a note opens with a literal "(" (``_NOTE_IN_FOLDED``), the same matches.
+_NOTE = re.compile(r"[(（][^()（）\n]*?[\u4e00-\u9fff][^()（）\n]*?[)）]")
+_NOTE_IN_FOLDED = re.compile(r"\([^()（）\n]*?[\u4e00-\u9fff][^()（）\n]*?[)）]")
+# Each pattern begins with a literal where it can, else with a single character class (``\d\d{3}``
+# for ``\d{4}``, the lookbehind after the first digit), so as to let the regex engine skip to where
+# it can match: the same matches, found without trying every position of the text (a literal is
+# found some ten times faster than a class). Where one pattern is spelt as several, one per first
+# character ("(" or "（", "http" or "www.", each rule character), their matches cannot overlap and
+# masking one can neither make nor undo another's, so one pass after the other finds what one did.
 _NOT_FIGURES = [
-    re.compile(p, re.M)
-    for p in (
-        r"^[ \t]*[-—–~_]+[ \t]*\d{1,3}[ \t]*[-—–~_]+[ \t]*$"  # page numbers: "— 5 —", "-4-"
-        r"|^[ \t]*第[ \t]*\d{1,3}[ \t]*页([ \t]*[,，]?[ \t]*共[ \t]*\d{1,3}[ \t]*页)?[ \t]*$"  # 第 5 页
-        r"|^[ \t]*\d{1,3}[ \t]*/[ \t]*\d{1,3}[ \t]*$",  # "5/12"
-        r"第[^\n第]{1,8}?条\s*第[^\n]{1,8}?项",  # 第二十条第（一）项, 第20条第(1)项, spaced out
-        r"\d(?<![\d.]\d)\d?\s*[.、．,，](?=[ \t]*[^\d\s.,])",  # list numbers "1." "2、", even "1\n."
-        r"[(（][ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]",  # "(1)" "（三）"
-        r"[(（][^()（）\n]*?[\u4e00-\u9fff][^()（）\n]*?[)）]",  # notes: "（其中修订16件）", "（单位：万元）"
-        r"\d\d{3}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-]([ \t]*\d{1,2}[ \t]*日?)?",  # dates
-        r"\d(?:\d{1,3}[ \t]*年度?|\d?[ \t]*月[ \t]*\d{1,2}[ \t]*日)",  # "2020年度", "1月10日"
-        r"\d(?:\d{2,3}-\d{7,8}|(?<=(?<!\d)1)[3-9]\d{9}(?!\d))",  # phone numbers: 0571-87654321, 13912345678
-        r"(https?://|www\.)\S+",
-        r"\[[^\]\n]*[A-Za-z][^\]\n]*\]",  # "[bookmark: _GoBack]"
-        r"[-—=_─━](?:(?<=-)-{2,}|(?<=—)—{2,}|(?<==)={2,}|(?<=_)_{2,}|(?<=─)─+|(?<=━)━+)",  # rules drawn with characters
-    )
+    re.compile(r"第[^\n第]{1,8}?条\s*第[^\n]{1,8}?项"),  # 第二十条第（一）项, 第20条第(1)项, spaced out
+    re.compile(r"\d(?<![\d.]\d)\d?\s*[.、．,，](?=[ \t]*[^\d\s.,])"),  # list numbers "1." "2、", even "1\n."
+    re.compile(r"\([ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]"),  # "(1)" "（三）"
+    re.compile(r"（[ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]"),
+    _NOTE,
+    re.compile(r"\d\d{3}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-]([ \t]*\d{1,2}[ \t]*日?)?"),  # dates
+    re.compile(r"\d(?:\d{1,3}[ \t]*年度?|\d?[ \t]*月[ \t]*\d{1,2}[ \t]*日)"),  # "2020年度", "1月10日"
+    re.compile(r"\d(?:\d{2,3}-\d{7,8}|(?<=(?<!\d)1)[3-9]\d{9}(?!\d))"),  # phone numbers: 0571-87654321, 13912345678
+    re.compile(r"https?://\S+"),  # links
+    re.compile(r"www\.\S+"),
+    re.compile(r"\[[^\]\n]*[A-Za-z][^\]\n]*\]"),  # "[bookmark: _GoBack]"
+    # rules drawn with characters: runs of three or more "-", "—", "=", "_", of two or more "─", "━"
+    *(re.compile(re.escape(ch * n) + "+") for ch, n in (("-", 3), ("—", 3), ("=", 3), ("_", 3), ("─", 2), ("━", 2))),
 ]
 
 
@@ -81,7 +95,14 @@ FUSED_ZEROS = "fused zeros split"  # the warning of a row whose zeros OCR ran to
 def mask_non_figures(folded: str, pipes_separate: bool) -> str:
     """The folded text with page numbers, list numbers, dates, notes etc. replaced by a filler."""
     out = folded if pipes_separate else folded.replace("|", "l")  # OCR: "|" for 1 in unruled text
+    first = _FIRST_PAGE_NUMBER.match(out)
+    if first:
+        out = _FILLER * first.end() + out[first.end():]
+    out = _PAGE_NUMBER.sub(lambda m: "\n" + _FILLER * (len(m.group()) - 1), out)
+    folded_parens = "（" not in out  # and none is made by the masking
     for pattern in _NOT_FIGURES:
+        if pattern is _NOTE and folded_parens:
+            pattern = _NOTE_IN_FOLDED
         out = pattern.sub(lambda m: _FILLER * len(m.group()), out)
     assert len(out) == len(folded)
     return out
@@ -91,6 +112,14 @@ def mask_non_figures(folded: str, pipes_separate: bool) -> str:
 # portals' editors write one) in text flattened one cell per line (BeautifulSoup ``get_text("\n")``).
 _NBSP_LINE = re.compile(r"^[ \t]*\u00a0[\u00a0 \t]*$", re.M)
 BLANK_MARK = "\u25a1"  # stands in the masked text for such a cell
+# The characters an item needs (``_word_items``): a digit (every figure holds one), an OCR letter
+# read as a digit, the blank mark, a null marker's (as printed or before folding). Text without
+# any makes no item: labels, prose, masked list numbers.
+_ITEM_CHARS = re.escape("0123456789OoDlI" + BLANK_MARK + folding_to("".join(sorted(set("".join(NULL_MARKERS))))))
+_ITEM_CHAR = re.compile(f"[{_ITEM_CHARS}]")
+# A piece on one line that holds text but no item character: the usual piece between a row's
+# figures (a label, a masked "2."), which ``_piece_items`` reads as a text item, found in one match.
+_TEXT_PIECE = re.compile(rf"[^\S\n]*[^\s{_ITEM_CHARS}][^\n{_ITEM_CHARS}]*")
 
 
 def mark_nbsp_cells(text: str, masked: str) -> str:
@@ -115,8 +144,8 @@ def tab_rows(text: str) -> bool:
 def one_line_rows(text: str, separators: str) -> bool:
     """True when most lines that carry these separators carry several: each row is one line
     (tab rows, markdown, box-drawn tables), not one cell per line ("0 |" lines)."""
-    if not separators:
-        return False
+    if not any(ch in text for ch in separators):
+        return False  # none at all (also no separators given): found in C before the pattern's pass
     seconds = _separated_lines(separators).findall(text)  # per line with one: its second, or ""
     return bool(seconds) and (len(seconds) - seconds.count("")) * 2 >= len(seconds)
 
@@ -147,7 +176,7 @@ def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_
     line = bisect.bisect_left(_line_breaks(masked), start)  # line breaks before ``start``
     # The separators' positions found in C, then ``end`` closing the last piece.
     cuts = [m.start() for m in separator.finditer(masked, start, end)] + [end]
-    fullmatch, count = _LONE_FIGURE.fullmatch, masked.count
+    fullmatch, count, text_piece = _LONE_FIGURE.fullmatch, masked.count, _TEXT_PIECE.fullmatch
     for pos in cuts:
         lone = fullmatch(masked, piece_start, pos)
         if lone is not None:
@@ -155,11 +184,16 @@ def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_
             # ``_piece_items`` reads it, unless a line break beside it makes that cut the piece.
             s, e = lone.span(2)
             above = count("\n", piece_start, s)
-            if not (above and _tab_before(masked, piece_start) or _cut_after(masked, e, pos, rows_by_tabs)):
+            if not (above and _tab_before(masked, piece_start) or rows_by_tabs and _cut_after(masked, e, pos, rows_by_tabs)):
                 items.append(Item(FIG, s, e, line + above))
                 line += above + count("\n", e, pos)
                 piece_start = pos + 1
                 continue
+        elif text_piece(masked, piece_start, pos) is not None:
+            # A label or a masked list number on one line: a text item, as ``_piece_items`` reads it.
+            items.append(Item(TEXT, piece_start, pos, line))
+            piece_start = pos + 1
+            continue
         items += _piece_items(masked, piece_start, pos, line, piece_start > start and pos < end, rows_by_tabs)
         line += count("\n", piece_start, pos)
         piece_start = pos + 1
@@ -215,8 +249,8 @@ def _piece_items(masked: str, start: int, end: int, line: int, bounded: bool, ro
 
 def _words_items(masked: str, piece: str, start: int, line: int) -> list[Item]:
     """The items of the words of ``piece`` (which starts at ``start`` on line ``line``)."""
-    if not _HAS_DIGIT.search(piece) and not _SHORT_WORDS.search(piece):
-        return []  # labels and prose: every word long and without a digit, none makes an item
+    if not _ITEM_CHAR.search(piece) or not _HAS_DIGIT.search(piece) and not _SHORT_WORDS.search(piece):
+        return []  # labels and prose: no item character, or every word long and without a digit
     items: list[Item] = []
     prev = None  # the previous word's end in ``piece``
     for word in _WORD.finditer(piece):
