@@ -24,15 +24,15 @@ OCR_LETTERS = "OolISB"
 # A figure in folded text: digits (OCR letters allowed where a real digit is in the run),
 # thousands groups, a decimal part, an optional sign. Not glued to Latin words or other digits.
 # That is (?<![A-Za-z0-9.])[-+]?(?:[0-9L]*[0-9][0-9L]*)(?:,[0-9]{3})*(?:\.[0-9]+)?(?![A-Za-z0-9]),
-# L the OCR letters, spelt as three branches by the figure's first character (a sign, a digit,
-# a letter), the lookbehind after it: a pattern that opens with a character class lets the regex
-# engine skip to where a figure can start instead of trying every position of a report. The
-# same matches (tests/test_values.py compares the two spellings).
+# L the OCR letters, spelt to open with one character class (a sign, a digit, a letter), the
+# lookbehind after it: a pattern that opens with a class lets the regex engine skip to where a
+# figure can start instead of trying every position of a report (a pattern opening with a choice
+# of classes tries every position). A figure that opens with a sign or a letter needs a digit
+# later. The same matches (tests/test_values.py compares the two spellings).
 _FIGURE_TAIL = r"(?:,[0-9]{3})*(?:\.[0-9]+)?(?![A-Za-z0-9])"
 FIGURE_PATTERN = re.compile(
-    rf"[-+](?<![A-Za-z0-9.][-+])[0-9{OCR_LETTERS}]*[0-9][0-9{OCR_LETTERS}]*{_FIGURE_TAIL}"
-    rf"|[0-9](?<![A-Za-z0-9.][0-9])[0-9{OCR_LETTERS}]*{_FIGURE_TAIL}"
-    rf"|[{OCR_LETTERS}](?<![A-Za-z0-9.][{OCR_LETTERS}])[0-9{OCR_LETTERS}]*[0-9][0-9{OCR_LETTERS}]*{_FIGURE_TAIL}"
+    rf"[-+0-9{OCR_LETTERS}](?<![A-Za-z0-9.][-+0-9{OCR_LETTERS}])"
+    rf"(?:(?<=[0-9])[0-9{OCR_LETTERS}]*|(?<![0-9])[0-9{OCR_LETTERS}]*[0-9][0-9{OCR_LETTERS}]*){_FIGURE_TAIL}"
 )
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 _THOUSANDS = re.compile(r"(?<=\d)[ ,](?=\d{3}\b)")  # compiled once: parse_cell runs for every cell
