@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from dataclasses import dataclass
 from collections import Counter
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -40,7 +42,8 @@ _WEAK_SCORE = 55
 # A form detected less surely than this is a guess a person should check.
 FORM_SURE = 0.6
 _DATE = re.compile(r"(20\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
-_YEAR = re.compile(r"(?<!\d)(20[12]\d)\s*年(度?)")
+# (?<!\d)(20[12]\d)\s*年(度?), the lookbehind after the "2" so that the regex engine skips to a "2".
+_YEAR = re.compile(r"(2(?<!\d2)0[12]\d)\s*年(度?)")
 
 
 def detect_template(compact: CompactText, year: int | None) -> Field:
@@ -128,10 +131,11 @@ def detect_year(text: str, folded: str | None = None) -> Field:
     return Field(year, *first[year], confidence=0.8)
 
 
-def detect_agency(text: str) -> Field:
+def detect_agency(text: str, folded: str | None = None) -> Field:
     """The reporting body: the title's name; a short title name (no place in it) gives way to the
-    signature or the contact line, a title without a name to those or to the prose."""
-    folded = fold(text)
+    signature or the contact line, a title without a name to those or to the prose. ``folded``:
+    ``fold(text)`` when the caller has it already."""
+    folded = fold(text) if folded is None else folded
     title = _title_match(folded)
     title_name = Field(_clean_name(title.agency), *title.agency_span, 0.95) if title and title.agency else None
     if title_name and _AREA.search(title_name.value):
@@ -152,7 +156,7 @@ def _best_spelling(folded: str, name: Field) -> Field:
     n = len(name.value)
     if n < 5:
         return name
-    compact = _SPACES.sub("", folded)  # the text without whitespace (``\s`` is ``str.isspace``)
+    compact = "".join(folded.split())  # the text without whitespace (``str.isspace``), split in C
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
     # A misread at both ends is too far off: only places that open with the name's first
@@ -163,7 +167,7 @@ def _best_spelling(folded: str, name: Field) -> Field:
     closes = (m.start() - n + 1 for m in re.finditer(re.escape(name.value[-1]), compact))
     for i in sorted({i for i in opens if i <= last} | {i for i in closes if i >= 0}):
         word = compact[i:i + n]
-        if sum(a != b for a, b in zip(word, name.value)) <= 2:
+        if sum(map(operator.ne, word, name.value)) <= 2:  # characters that differ
             counts[word] += 1
             first.setdefault(word, i)
     best, times = max(counts.items(), key=lambda kv: (kv[1], kv[0] == name.value), default=(name.value, 0))
@@ -185,7 +189,6 @@ class _Title:
 # How far down a title may stand (web pages and OCR put captions, breadcrumbs, notices above it).
 _HEAD_LINES = 15
 _LINE = re.compile(r"[^\n\f]+")
-_SPACES = re.compile(r"\s+")
 _TITLE_CHAR = re.compile(r"[^\s#*=|]")  # what a title's characters are read from: no space, no markup
 # A title wraps over at most this many lines.
 _TITLE_LINES = 3
@@ -195,6 +198,7 @@ _PROSE_WORD = re.compile(r"^[年度月日]|的|了|我|根据|按照|依据|要�
 _NAME_END = re.compile(rf"(?:{_ORG_SUFFIX}|[省市县区州旗盟镇乡]|党工委|工委)[)）]?$")
 
 
+@lru_cache(maxsize=2)  # asked by detect_year and again by detect_agency for the same text
 def _title_match(folded: str) -> _Title | None:
     """The report title near the top, however converters broke it: wrapped over lines, spaced
     out ("清 溪 南 门 社 区"), marked up ("## 2022年…"), year first or after the name, below a

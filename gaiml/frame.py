@@ -41,4 +41,4 @@ class Frame:
     @cached_property
     def agency(self) -> Field:
         """The body that published the report (its title, else its signature)."""
-        return detect_agency(self.text)
+        return detect_agency(self.text, self.folded)
