@@ -149,6 +149,8 @@ def _check_figures(folded: str, source: str) -> None:
     and such a number overflows every float the arithmetic takes."""
     most = limit("digits")
     for m in _DIGIT_RUN.finditer(folded):
+        if m.end() - m.start() <= most:
+            continue  # no more digits than characters: most runs, not counted one by one
         digits = sum(ch.isdigit() for ch in m.group())
         if digits > most:
             raise LimitError(source, f"a figure of {digits:,} digits at offset {m.start()}", "digits")
@@ -165,10 +167,12 @@ def _check_values(cells: dict, source: str) -> None:
 def _check_is_disclosure_report(frame: Frame, reading, source: str) -> None:
     """InputError when the text is not a 政府信息公开工作年度报告: too few rows of 表三 and no title or
     table heading of one."""
-    t3_rows = {key.rsplit(".", 1)[0] for key, cell in reading.cells.items()
-               if key.startswith("t3.") and cell.start is not None and cell.value is not None}
-    if len(t3_rows) >= MIN_T3_ROWS:
-        return
+    t3_rows = set()
+    for key, cell in reading.cells.items():
+        if key.startswith("t3.") and cell.start is not None and cell.value is not None:
+            t3_rows.add(key.rsplit(".", 1)[0])
+            if len(t3_rows) >= MIN_T3_ROWS:
+                return  # enough: the other cells need not be looked at
     compact = frame.compact.chars
     if any(marker in compact for marker in REPORT_MARKERS):
         return

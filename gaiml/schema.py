@@ -77,8 +77,8 @@ class Relation:
 
     def broken(self, values: dict) -> bool:
         """True when every cell is known and the two sums differ (a null cell: unassessable)."""
-        left = [values.get(k) for k in self.left]  # lists, not generators: called for every relation of every report
-        right = [values.get(k) for k in self.right]
+        left = list(map(values.get, self.left))  # lists, not generators: called for every relation of every report
+        right = list(map(values.get, self.right))
         if None in left or None in right:
             return False
         return abs(sum(left) - sum(right)) > TOLERANCE
