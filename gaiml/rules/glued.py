@@ -47,7 +47,9 @@ _TWO_RUN_CHARS = re.compile(_RUN_CHARS * 2)
 _DATE = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])((0[1-9]|[12]\d|3[01]))?")
 _DASH = re.compile("[—-]")
 _DIGIT = re.compile("[0-9]")
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # a mobile number, as the masking took it
+# A mobile number, as the masking took it: (?<!\d)1[3-9]\d{9}(?!\d), the lookbehind after the "1"
+# so that the regex engine looks for the "1" instead of trying every position.
+_PHONE = re.compile(r"1(?<!\d1)[3-9]\d{9}(?!\d)")
 _PRINTABLE = re.compile(r"-?\d{1,3}(,\d{3})*(\.\d+)?|-?\d+(\.\d+)?|[—/－-]{1,2}")  # a figure one cell may print
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LIST_MARK = re.compile(r"[.、．][ \t]*[\u4e00-\u9fff]")  # after a row's run: the next row's "2." or "2. "

@@ -132,6 +132,8 @@ def _note_lines(masked: str) -> list[_Span]:
     """``_NOTE_LINE``'s matches: a note word that only rules and spaces precede on its line, to
     the line's end. (The first such word of a line is the first note word of the line at all.)"""
     out = []
+    if "注" not in masked and "说明" not in masked:
+        return out  # no note word (备注 holds 注): found in C, not by the pattern's class at every position
     for m in _NOTE_WORD.finditer(masked):
         line_start = masked.rfind("\n", 0, m.start()) + 1
         if _NOTE_INDENT.fullmatch(masked, line_start, m.start()):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .. import schema
 from ..document import CellReading
@@ -71,11 +72,13 @@ def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], 
     tables = schema.tables(template, other_form)
     for t, table in enumerate(tables):
         region = _region(table, tables[t + 1] if t + 1 < len(tables) else None, picked, len(masked))
-        if region is None or not _plain_lines(masked[region[0]:region[1]]):
+        if region is None:
+            continue
+        if all(k in cells and cells[k].confidence >= SURE for k in _table_keys(template, other_form)[table.key]):
+            continue  # no row of it would be replaced: its lines need not be read (nor looked at)
+        if not _plain_lines(masked[region[0]:region[1]]):
             continue
         rows = [(f"{table.key}.block", list(table.rows))] if table.key == "t4" else [(f"{table.key}.{r.key}", [r]) for r in table.rows]
-        if all(_sure(cells, table.key, defs) for _, defs in rows):
-            continue  # no row of it would be replaced: its lines need not be read
         lines = _lines(masked) if lines is None else lines
         found = _rows_by_line(text, masked, lines, region, rows, picked)
         for name, row_defs in rows:
@@ -97,6 +100,14 @@ def reread(text: str, masked: str, picked: dict, cells: dict[str, CellReading], 
     return done
 
 
+@lru_cache(maxsize=8)
+def _table_keys(template: str, other_form: str) -> dict[str, tuple[str, ...]]:
+    """Each table's cell keys (its rows' together, as ``_sure`` makes them): the same for every
+    report of a template, made once."""
+    return {table.key: tuple(f"{table.key}.{r.key}.{c.key}" for r in table.rows for c in r.columns)
+            for table in schema.tables(template, other_form)}
+
+
 def _sure(cells: dict[str, CellReading], table: str, row_defs) -> bool:
     """Every cell of these rows was read surely: nothing for this reader to replace."""
     keys = (f"{table}.{r.key}.{c.key}" for r in row_defs for c in r.columns)
@@ -106,6 +117,8 @@ def _sure(cells: dict[str, CellReading], table: str, row_defs) -> bool:
 def _doubt_damaged_lines(folded: str, cells: dict[str, CellReading]) -> None:
     """A sure cell on a line where OCR printed zeros as "o" glued to rules ("| 0 | o | o 1") is
     not sure: a rule read as "1" there looks like a figure. Such cells go to review."""
+    if "o" not in folded and "O" not in folded:
+        return  # every match of _RULED_ZEROS holds an "o" or "O": no line is damaged
     damaged: dict[tuple[int, int], bool] = {}  # a line's verdict, once for all its cells
     for key, cell in cells.items():
         if cell.start is None or cell.confidence < SURE:
