@@ -150,16 +150,20 @@ def _shared_rows(cells: dict[str, CellReading]) -> dict[str, str]:
     come with lost figures already in review (on the development split's 15 Tesseract texts,
     46 cells more to review and no wrong figure among them)."""
     spans = sorted((c.start, c.end, key) for key, c in cells.items()
-                   if c.start is not None and c.end is not None and c.value is not None)
+                   if c.value is not None and c.start is not None and c.end is not None)
     pairs: dict[str, set[str]] = {}
+    reach = -1  # the furthest end of the spans so far: most reports have no overlap, found in one pass
     for i, (start, end, key) in enumerate(spans):
-        for other_start, _, other in spans[i + 1:]:
-            if other_start >= end:
-                break
-            row, other_row = key.rsplit(".", 1)[0], other.rsplit(".", 1)[0]
-            if row != other_row:
-                pairs.setdefault(row, set()).add(other_row)
-                pairs.setdefault(other_row, set()).add(row)
+        if start < reach:
+            for _, other_end, other in spans[:i]:
+                if other_end > start:
+                    row, other_row = key.rsplit(".", 1)[0], other.rsplit(".", 1)[0]
+                    if row != other_row:
+                        pairs.setdefault(row, set()).add(other_row)
+                        pairs.setdefault(other_row, set()).add(row)
+        reach = max(reach, end)
+    if not pairs:
+        return {}
     out = {}
     for key in cells:
         others = pairs.get(key.rsplit(".", 1)[0])
