@@ -107,3 +107,88 @@ def test_ocr_read_broken_relation_sends_its_cells_to_review_not_to_the_author():
     assert broken and broken <= set(read.review_cells())
     assert read.validation["source_inconsistent"] == [] and read.status == "needs review"
     assert plain.validation["broken"] == read.validation["broken"]
+
+
+def _zeros(template: str = "2021", other_form: str = "split") -> dict:
+    """Every cell a printed "0", each at a place of its own, in the template's order."""
+    from gaiml import schema
+    from gaiml.document import CellReading
+
+    return {k: CellReading(0, 4 * i, 4 * i + 1, "0", 0.99, "model") for i, k in enumerate(schema.cell_keys(template, other_form))}
+
+
+def _lose(cells: dict, *keys: str) -> None:
+    from gaiml.document import CellReading
+
+    for key in keys:
+        cells[key] = CellReading(None, None, None, None, 0.0, "auto", "no engine read this cell")
+
+
+def test_zeros_of_a_line_that_lost_figures_need_a_non_zero_relation():
+    """Tesseract drops whole figures and the model places what a line kept: on a line that lost
+    two figures a "0" may be another column's, and an all-zero relation holds wherever the zeros
+    stand (dev: a granted row printed "2 0 0 0 0 0 2" read as four zeros, two figures lost, its
+    total "0" went out outside the review list)."""
+    from gaiml import schema
+
+    row = [f"t3.granted.{c.key}" for c in schema.T3_COLUMNS]
+    cells = _zeros()
+    assert unconfirmed(cells, "2021", "split") == []  # a whole line of zeros, every relation holding
+    _lose(cells, row[0], row[1])
+    held = unconfirmed(cells, "2021", "split")
+    # the line's blanks, and its zeros, which only all-zero relations (or none assessable) hold; no other line's
+    assert set(held) == set(row)
+    # a relation with a non-zero figure read that holds checks the "0" wherever the line stands
+    from dataclasses import replace
+
+    for row_ in ("new_received", "partial", "total"):  # 3 partly granted, the research column's and the total's
+        for col in ("research", "total"):
+            key = f"t3.{row_}.{col}"
+            cells[key] = replace(cells[key], value=3, text="3")
+    held = unconfirmed(cells, "2021", "split")
+    assert "t3.granted.research" not in held and "t3.granted.total" not in held
+    assert "t3.granted.social_org" in held
+
+
+def test_one_lost_figure_leaves_its_lines_zeros_alone_unless_a_relation_needs_it_non_zero():
+    """A lost figure absorbs whatever a misread "0" beside it should have been: with a total "8"
+    printed and one figure lost, "6" read "0" goes unseen, so the row's zeros are unchecked; a
+    lost figure its relation needs 0 bounds them (counts are never negative)."""
+    from dataclasses import replace
+
+    row = "t3.rejected_duplicate"
+    cells = _zeros()
+    _lose(cells, f"{row}.commercial")
+    assert unconfirmed(cells, "2021", "split") == [f"{row}.commercial"]
+    cells[f"{row}.total"] = replace(cells[f"{row}.total"], value=8, text="8")
+    held = unconfirmed(cells, "2021", "split")
+    assert {f"{row}.natural_person", f"{row}.research", f"{row}.other_org"} <= set(held)
+    assert "t3.rejected_petition.natural_person" not in held  # the line above lost nothing
+
+
+def test_a_figure_read_for_two_columns_apart_makes_its_lines_zeros_unchecked():
+    """A line read on into the next one takes a printed figure for two columns with another
+    between them: where its zeros stand is a guess, and its all-zero row confirms none of them
+    (dev: 上年结转 printed 1 … 1, read all zeros, its total confirmed only by the all-zero row)."""
+    from dataclasses import replace
+
+    row = "t3.carried_over"
+    cells = _zeros()
+    neighbours = replace(cells[f"{row}.social_org"], start=cells[f"{row}.commercial"].start)
+    cells[f"{row}.social_org"] = neighbours
+    held = unconfirmed(cells, "2021", "split")
+    assert f"{row}.total" in held and not any(k.startswith("t3.new_received.") for k in held)
+    cells = _zeros()
+    cells[f"{row}.research"] = replace(cells[f"{row}.research"], start=cells[f"{row}.commercial"].start)
+    assert unconfirmed(cells, "2021", "split") == []  # adjacent columns: zeros fused and split ("00")
+
+
+def test_held_zero_says_why():
+    from gaiml.verify.unchecked import hold_for_review
+
+    cells = _zeros()
+    _lose(cells, "t4.review.upheld", "t4.review.total")  # 表四's fifteen figures are one printed line
+    held, keys = hold_for_review(cells, "2021", "split")
+    assert "t4.suit_after_review.pending" in keys and "t3.granted.total" not in keys
+    cell = held["t4.suit_direct.total"]
+    assert cell.value == 0 and cell.confidence == UNCHECKED_CONFIDENCE and "another column's 0" in cell.note
