@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from .. import schema
 from ..document import PRINTED_BLANK_NOTES, CellReading
 from .complete import BLANK_COLUMN_ROWS
-from .unchecked import hold_for_review
+from .unchecked import ZERO_NOTE, hold_for_review
 from .validate import Validation, check_relations
 
 VERIFIED = "verified"  # every relation holds and every cell is sure
@@ -89,7 +89,9 @@ def judge(cells: dict[str, CellReading], template: str, other_form: str, *, flag
     if ocr:
         cells, held = hold_for_review(cells, template, other_form)
         for key in held:
+            note = cells[key].note or ""
             why = ("read by OCR as blank: a figure OCR lost looks the same" if cells[key].value is None
+                   else ZERO_NOTE if ZERO_NOTE in note
                    else "read by OCR and no holding relation checks it: compare it with the scan")
             items.setdefault(key, ReviewItem(key, why, OCR_UNCHECKED))
         inconsistent = []  # what OCR read cannot convict the report of an arithmetic error

@@ -43,6 +43,8 @@ from ..values import is_null_marker
 
 OCR_TRACES = 2
 UNCHECKED_CONFIDENCE = 0.85  # below the review threshold (status.REVIEW_BELOW)
+ZERO_NOTE = ("read by OCR as 0 on a line whose figures OCR lost or misplaced: it may be another column's 0 "
+             "or a misread figure, and no relation with a non-zero figure checks it: compare it with the scan")
 LOST_ON_LINE = 2  # figures a printed line lost before its zeros need a non-zero relation to confirm them
 
 
@@ -156,8 +158,7 @@ def hold_for_review(cells: dict[str, CellReading], template: str, other_form: st
         if cell.value is None:
             note = "read by OCR as blank, and a figure OCR lost looks the same: compare it with the scan"
         elif cell.value == 0 and key not in broken:
-            note = ("read by OCR as 0 on a line whose figures OCR lost or misplaced: it may be another column's 0 "
-                    "or a misread figure, and no relation with a non-zero figure checks it: compare it with the scan")
+            note = ZERO_NOTE
         else:
             note = "read by OCR and no holding relation checks this cell: compare it with the scan"
         held[key] = replace(cell, confidence=UNCHECKED_CONFIDENCE, note=f"{cell.note}; {note}" if cell.note else note)
