@@ -199,7 +199,79 @@ def test_short_t2_rows_go_under_their_columns_headings():
                                                        else ("prev_items", "change", "decisions"))]
         assert [c.value for c in cells] == values, row
         assert all(c.confidence >= SURE for c in cells), row
-    assert any(NOTE_HEADINGS in w for w in reading.warnings)
+    # Every figure here stands at character 14, 22 or 30 and 规范性文件's complete row confirms that
+    # grid: the table's character columns place the short rows (as its headings do).
+    assert any(NOTE_HEADINGS in w or NOTE_GRID in w for w in reading.warnings)
     # Glued to its label, a figure stands under no heading of its own: left to the glued reader.
     glued = RuleExtractor().extract("\n".join(lines[:3] + ["   规章0               0"] + lines[4:]), template="2019", other_form="single")
     assert not any(w.startswith("t2.rules: " + NOTE_HEADINGS) for w in glued.warnings)
+
+
+def _lynx_t2(headings: dict[str, str], rows: dict[str, dict[int, str]], starts: tuple[int, ...]) -> str:
+    """A 表二 as lynx lays it out: one table, every figure padded by characters (a CJK character
+    counting one) to its column's start, each small table's headings over it only roughly."""
+    lines = ["二、主动公开政府信息情况"]
+    for block, heading in headings.items():
+        lines += [f"   第二十条第（{block}）项", heading]
+        for label, figures in rows.items():
+            if figures["at"] != block:
+                continue
+            line = "   " + label
+            for col, fig in sorted((k, v) for k, v in figures.items() if k != "at"):
+                line = line.ljust(starts[col]) + fig if len(line) < starts[col] else line + " " + fig
+            lines.append(line)
+    return "\n".join(lines + ["三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况",
+                              "五、存在的主要问题及改进情况"]) + "\n"
+
+
+_LYNX_HEADINGS = {"一": "      信息内容    本年新制作数量  本年新公开数量   对外公开总数量",
+                  "五": "      信息内容    上一年项目数量   本年增/减  处理决定数量",
+                  "六": "   信息内容       上一年项目数量  本年增/减     处理决定数量"}
+
+
+def _t2_values(reading, row: str) -> list:
+    cols = ("made", "published", "total_public") if row in ("rules", "normative") else ("prev_items", "change", "decisions")
+    return [reading.cells[f"t2.{row}.{c}"].value for c in cols]
+
+
+def test_short_t2_rows_stand_in_the_character_columns_of_the_whole_table():
+    # lynx pads 表二's figures by characters to columns 14, 23, 31; 处理决定数量 printed two
+    # characters right of its column, 本年增/减 one display column left of "99": by the headings'
+    # display columns (closer) "99" would be 本年增/减's. The table's complete row stands on the
+    # character grid every figure keeps to: there "99" is 处理决定数量's.
+    rows = {"规章": {"at": "一", 1: "0"}, "规范性文件": {"at": "一", 0: "3", 1: "3", 2: "3"},
+            "行政许可": {"at": "五", 2: "48"}, "其他对外管理服务事项": {"at": "五", 0: "0", 2: "0"},
+            "行政处罚": {"at": "六", 0: "8", 2: "99"}, "行政强制": {"at": "六", 2: "5"}}
+    text = _lynx_t2(_LYNX_HEADINGS, rows, (14, 23, 31))
+    assert "   行政处罚       8                99\n" in text
+    reading = RuleExtractor().extract(text, template="2019", other_form="single")
+    want = {"rules": [None, 0, None], "normative": [3, 3, 3], "licensing": [None, None, 48],
+            "other_services": [0, None, 0], "penalty": [8, None, 99], "coercion": [None, None, 5]}
+    for row, values in want.items():
+        assert _t2_values(reading, row) == values, row
+    assert any(w.startswith("t2.penalty: " + NOTE_GRID) for w in reading.warnings)
+
+
+def test_short_t2_rows_under_headings_keep_to_the_measure_the_table_keeps_to():
+    # No complete row to confirm a grid, but every figure of the table stands at character 14, 22
+    # or 30, while their display columns scatter with the labels' widths: the headings are read in
+    # characters, though "4" stands one display column from 本年增/减 and two characters left of
+    # 处理决定数量.
+    from gaiml.rules.spaced import NOTE_HEADINGS
+
+    headings = {"一": "      信息内容    本年新制作数量 本年新公开数量 对外公开总数量",
+                "五": "      信息内容    上一年项目数量  本年增/减  处理决定数量",
+                "六": "      信息内容    上一年项目数量 本年增/减     处理决定数量",
+                "八": "      信息内容    上一年项目数量 本年增/减", "九": "      信息内容    采购项目数量 采购总金额"}
+    rows = {"规章": {"at": "一", 2: "0"}, "规范性文件": {"at": "一", 2: "0"},
+            "行政许可": {"at": "五", 1: "0", 2: "24"}, "其他对外管理服务事项": {"at": "五", 0: "0", 2: "12"},
+            "行政处罚": {"at": "六", 0: "0", 2: "4"}, "行政强制": {"at": "六", 0: "6", 2: "0"},
+            "行政事业性收费": {"at": "八", 0: "2", 1: "0"}, "政府集中采购": {"at": "九", 0: "4", 1: "256.99"}}
+    text = _lynx_t2(headings, rows, (14, 22, 30))
+    assert "   行政处罚       0               4\n" in text
+    reading = RuleExtractor().extract(text, template="2019", other_form="single")
+    want = {"licensing": [None, 0, 24], "other_services": [0, None, 12], "penalty": [0, None, 4], "coercion": [6, None, 0]}
+    for row, values in want.items():
+        assert _t2_values(reading, row) == values, row
+        assert all(reading.cells[f"t2.{row}.{c}"].confidence >= SURE for c in ("prev_items", "change", "decisions"))
+    assert any(w.startswith("t2.penalty: " + NOTE_HEADINGS) for w in reading.warnings)

@@ -11,9 +11,13 @@ reader; here
   gap is as many blank cells as it holds extra spaces (one, or two where the empty cells print a
   space), and the blanks the line's end swallowed are the row's last cells;
 * aligned tables under a 栏次 row: each figure goes to the numbered column it stands under;
+* aligned tables whose figures all stand in a few columns a complete row confirms: each figure
+  goes to the column it starts in, counted in display columns or, where the figures keep
+  to those only, in characters (lynx pads cells by characters, a CJK character counting one);
 * a short row under its columns' headings (表二's small tables: "信息内容  本年新制作数量 本年新公开
   数量 对外公开总数量" above "规章  0        0"): each figure goes to the heading it starts under,
-  counted in characters or in display columns, whichever the row's figures keep to more closely.
+  counted in characters or in display columns, whichever the row's figures keep to more closely,
+  and, where the whole table's figures stand in columns in one measure only, that one.
 
 Only rows the row reader left unsure are read again; a blank is null, never 0.
 """
@@ -36,6 +40,7 @@ NOTE_HEADINGS = "placed under its columns' headings"
 # many lines above the row the headings may stand (the table's other rows between).
 HEADING_SLACK, HEADING_LINES = 2, 4
 SURE = 0.9
+CHARACTERS, DISPLAY = 0, 1  # how a position on a line is measured
 SHIFT_COST = 0.5
 _ATTACHED = re.compile(r"[^\s]*")  # a unit or masked note glued to a figure ("3项", "2（1件逾期）")
 
@@ -141,11 +146,13 @@ def _column_labels() -> dict[str, tuple[str, ...]]:
     return {key: tuple(sorted(labels, key=len, reverse=True)) for key, labels in out.items()}
 
 
-def heading_cells(text: str, row, rows=()) -> list[Item] | None:
+def heading_cells(text: str, row, rows=(), measures: set[int] | None = None) -> list[Item] | None:
     """The row's cells by the headings of its columns on a line above it: each figure starts
     under one heading (within ``HEADING_SLACK``), in order, measured in characters or in display
     columns (the two layouts text browsers make), the measure every other row under the same
-    headings keeps to; None when neither places them all, or both do, differently and as closely."""
+    headings keeps to and, where the table's figures stand in columns in one measure only
+    (``measures``, ``table_measures``), that one; None when neither places them all, or both do,
+    differently and as closely."""
     figures = _filled(row)
     if not figures or len({it.line for it in figures}) != 1 or len(figures) >= len(row.keys):
         return None
@@ -160,6 +167,12 @@ def heading_cells(text: str, row, rows=()) -> list[Item] | None:
                 and len({it.line for it in _filled(other)}) == 1 and _heading_line(text, other) == heading:
             theirs = _heading_fits(text, other, *heading)
             fits = {m: fit for m, fit in fits.items() if m in theirs}
+    if measures is not None and len(measures) == 1:
+        # Headings stand over their columns only roughly (lynx centres or shifts a heading cell
+        # by a character or two): a closer fit in the measure the table's figures do not keep
+        # to is chance ("99" two characters left of 处理决定数量 and one display column right of
+        # 本年增/减).
+        fits = {m: fit for m, fit in fits.items() if m in measures}
     if not fits:
         return None
     ranked = sorted(fits.values())
@@ -212,47 +225,76 @@ def _heading_fits(text: str, row, above: int, starts: tuple[int, ...]) -> dict[i
     return out
 
 
-def _starts(text: str, figures: list[Item]) -> list[int]:
+def _starts(text: str, figures: list[Item], measure: int = DISPLAY) -> list[float]:
+    """Where the figures start on their line: in display columns (CJK counts two) or characters."""
+    if measure == CHARACTERS:
+        return [it.start - text.rfind("\n", 0, it.start) - 1 for it in figures]
     return [display_column(text, it.start) for it in figures]
 
 
-def grid_starts(text: str, masked: str, rows, table: str) -> list[float] | None:
-    """Where the figure columns of an aligned table start (display columns): the starts of its rows'
-    figures, grouped; a column needs two rows' figures. None when they do not group cleanly."""
+def grid_starts(text: str, masked: str, rows, table: str) -> tuple[int, list[float]] | None:
+    """How an aligned table's figure columns are measured and where they start: the starts of its
+    rows' figures, grouped, in display columns or, where those do not group, in characters (a
+    layout that pads by characters, CJK counting one); a column needs two rows' figures. None
+    when they group cleanly in neither."""
+    for measure in (DISPLAY, CHARACTERS):
+        cols = _grid_starts(text, rows, table, measure)
+        if cols is not None:
+            return measure, cols
+    return None
+
+
+def _column_groups(text: str, rows, table: str, measure: int) -> list[list[float]] | None:
+    """The starts of the table's figures (rows on one line) in ``measure``, grouped where they
+    stand within one of each other; None when a figure stands where no other does (the rows do
+    not share one grid in that measure) or all stand in one group."""
     starts = []
     for r in rows:
         figures = _filled(r)
         if r.name.startswith(table + ".") and figures and len({it.line for it in figures}) == 1:
-            starts += _starts(text, figures)
-    groups: list[list[int]] = []
+            starts += _starts(text, figures, measure)
+    groups: list[list[float]] = []
     for x in sorted(starts):
         if groups and x - groups[-1][-1] <= 1:
             groups[-1].append(x)
         else:
             groups.append([x])
-    if any(len(g) < 2 for g in groups):
+    if len(groups) < 2 or any(len(g) < 2 for g in groups):
+        return None
+    return groups
+
+
+def table_measures(text: str, rows, table: str) -> set[int]:
+    """The measures (``CHARACTERS``, ``DISPLAY``) in which every figure of the table stands in a
+    column with another row's figure: text browsers pad a table's cells by display columns or
+    (lynx) by characters, and in the other measure labels of other widths scatter the figures."""
+    return {m for m in (CHARACTERS, DISPLAY) if _column_groups(text, rows, table, m) is not None}
+
+
+def _grid_starts(text: str, rows, table: str, measure: int) -> list[float] | None:
+    groups = _column_groups(text, rows, table, measure)
+    if groups is None:
         return None  # a figure standing where no other does: the rows do not share one grid
     cols = [sum(g) / len(g) for g in groups]
-    if len(cols) < 2:
-        return None
     # The grid must be the one every complete row stands in (text browsers push and squeeze the
     # rows of wide tables, and lay a table's sub-blocks out apart).
-    complete = [_starts(text, _filled(r)) for r in rows if r.name.startswith(table + ".")
+    complete = [_starts(text, _filled(r), measure) for r in rows if r.name.startswith(table + ".")
                 and len(_filled(r)) == len(r.keys) == len(cols) and len({it.line for it in _filled(r)}) == 1]
     if complete and all(abs(x - c) <= 1 for xs in complete for x, c in zip(xs, cols)):
         return cols
     return None
 
 
-def grid_cells(text: str, masked: str, row, cols: list[float]) -> list[Item] | None:
+def grid_cells(text: str, masked: str, row, grid: tuple[int, list[float]]) -> list[Item] | None:
     """The row's cells by the table's column starts; a row whose label runs into the first column
     is pushed right as a whole (the shift tried from each column its first figure could be)."""
     figures = _filled(row)
     n = len(row.keys)
+    measure, cols = grid
     if not figures or len({it.line for it in figures}) != 1 or len(figures) >= n or len(cols) < n:
         return None
     cols = cols[:n]
-    xs = _starts(text, figures)
+    xs = _starts(text, figures, measure)
     # A row may stand shifted as a whole (its label pushing it right, a narrower label cell): every
     # shift that puts a figure on a column start is tried, a shift costing half a column per figure.
     shifts = {0.0} | {x - c for x in xs for c in cols}
@@ -278,7 +320,7 @@ def _holds_as_zero(keys: list[str], values: list, relations) -> bool:
     return not any(r.broken(known) for r in own)
 
 
-def _table_layout(text: str, masked: str, rows, table: str) -> tuple[bool, int, list[float] | None]:
+def _table_layout(text: str, masked: str, rows, table: str) -> tuple[bool, int, tuple[int, list[float]] | None]:
     """Whether the table is single-spaced, spaces per empty cell, and its column starts."""
     gaps = [g for r in rows if r.name.startswith(table + ".") for g in (_gaps(masked, _filled(r)) or ())]
     return _single_spaced(masked, rows, table), _unit(gaps), grid_starts(text, masked, rows, table)
@@ -288,7 +330,7 @@ def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations
     """Rows read unsurely, read again by the spaces of their line (``run_cells``) or by the 栏次
     row's columns (``numbering_cells``). ``read(item, cell_kind, confidence, note)`` makes a
     cell reading."""
-    spaced, units, grids = {}, {}, {}  # of a table, worked out once one of its rows needs them
+    spaced, units, grids, measures = {}, {}, {}, {}  # of a table, worked out once one of its rows needs them
     for row in rows:
         if row.raw_items is None or row.segment is None:
             continue
@@ -306,7 +348,9 @@ def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations
         if how is None and not spaced[table] and grids.get(table):
             how, note = grid_cells(text, masked, row, grids[table]), NOTE_GRID
         if how is None:
-            how, note = heading_cells(text, row, rows), NOTE_HEADINGS
+            if table not in measures:
+                measures[table] = table_measures(text, rows, table)
+            how, note = heading_cells(text, row, rows, measures[table]), NOTE_HEADINGS
         if how is None:
             continue
         readings = [read(it, kind, SURE, note) for it, kind in zip(how, row.kinds)]
