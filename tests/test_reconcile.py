@@ -285,3 +285,61 @@ def test_reconcile_the_rules_reading_of_the_column_numbers_is_none():
         assert cell.start is None or cell.start >= row, key  # nothing read from the numbering row
         assert key in model or key in review, key
     assert decision.cells["t4.suit_direct.total"].value == 6
+
+
+def _t4_reading(values: dict, engine: str, confidence: float, note: str | None = None) -> Reading:
+    """表四 as an engine read it: each cell spanned (a printed blank too), unless ``note`` says
+    why its blank was no reading ("not found")."""
+    cells = {}
+    for i, (key, value) in enumerate(values.items()):
+        spanned = value is not None or note is None
+        cells[key] = CellReading(value, 5 * i if spanned else None, 5 * i + 1 if spanned else None,
+                                 None if value is None else str(value), confidence, engine, note)
+    return Reading(Field("2019"), Field("single"), Field(2020), cells, 30)
+
+
+T4_KEYS = [f"t4.{g}.{f}" for g in ("review", "suit_direct", "suit_after_review")
+           for f in ("upheld", "corrected", "other", "pending", "total")]
+
+
+def test_reconcile_a_blank_a_row_needs_negative_sends_the_row_to_review():
+    """表四's line lost its first blank cell (a tab row stripped at its start): every figure stands
+    one cell to the left. 行政诉讼 未经复议直接起诉 then reads blank, 1, 0, 2, 2: its blank would
+    have to be -1, no count is, so the row's figures stand in the wrong cells, each to review,
+    however sure both engines read them."""
+    printed = [0, 0, 0, 0, 1, None, 1, 0, 2, 2, 0, 0, None, 2, None]
+    values = dict(zip(T4_KEYS, printed))
+    decision = reconcile(_t4_reading(values, "rules", 0.97), _t4_reading(values, "model", 0.97), "2019", "single",
+                         misreads=False)
+    review = set(decision.review_cells)
+    direct = [k for k in T4_KEYS if k.startswith("t4.suit_direct.")]
+    assert set(direct) <= review
+    assert all(decision.cells[k].confidence < 0.9 for k in direct)
+    assert any("negative" in item.why for item in decision.review if item.cell == "t4.suit_direct.corrected")
+    # A blank its row needs as 0 or more is no sign of a shifted row.
+    fine = dict(zip(T4_KEYS, [0, 0, 0, 0, 0, None, 1, 0, 2, 3, 0, 0, None, 0, 0]))
+    decision = reconcile(_t4_reading(fine, "rules", 0.97), _t4_reading(fine, "model", 0.97), "2019", "single",
+                         misreads=False)
+    assert not {"t4.suit_direct.corrected", "t4.suit_direct.pending"} & set(decision.review_cells)
+
+
+def test_reconcile_a_model_0_the_sums_cannot_tell_from_a_blank_goes_to_review():
+    """Rows the rules could not place (or did not find, in a table that prints blank cells) that
+    only the model read: a 0 keeps every sum a blank keeps, so holding relations do not confirm
+    it; a non-zero figure they confirm."""
+    values = dict(zip(T4_KEYS, [1, 0, 0, 0, 1, 2, None, None, 0, 2, None, None, None, None, None]))
+    printed_blank = CellReading(None, 900, 901, "", 0.85, "rules", "blank cell")
+    for note in ("row could not be placed: 4 figures for 15 columns", "not found"):
+        rules = _t4_reading({k: None for k in T4_KEYS}, "rules", 0.0, note)
+        rules.cells["t4.suit_after_review.total"] = printed_blank
+        decision = reconcile(rules, _t4_reading(values, "model", 0.97), "2019", "single", misreads=False)
+        review = set(decision.review_cells)
+        # 行政复议 1, 0, 0, 0, 1: its sum holds, which confirms the 1s and not the 0s
+        assert {"t4.review.corrected", "t4.review.other", "t4.review.pending"} <= review, note
+        assert not {"t4.review.upheld", "t4.review.total"} & review, note
+    # in a row the rules did not find, a figure other than 0 stands unless a relation breaks
+    assert "t4.suit_direct.upheld" not in review and "t4.suit_direct.pending" in review
+    # a table where the rules read no blank cell prints its zeros: the model's 0s stand
+    rules = _t4_reading({k: None for k in T4_KEYS}, "rules", 0.0, "not found")
+    decision = reconcile(rules, _t4_reading(values, "model", 0.97), "2019", "single", misreads=False)
+    assert not {"t4.review.corrected", "t4.review.other", "t4.suit_direct.pending"} & set(decision.review_cells)

@@ -252,25 +252,38 @@ def reconcile(rules: Reading, model: Reading | None, template: str, other_form: 
                             "why": "makes " + "; ".join(move.mended) + " hold"})
     _surer_where_unsettled(options, touching, chosen, values)
     agreed = ("both",) if model is not None else ("rules",)
-    return _hold_unplaced(_decide(index, relations, touching, options, chosen, values, repairs, agreed), rules, touching)
+    return _hold_unplaced(_decide(index, relations, touching, options, chosen, values, repairs, agreed), rules, touching,
+                          misreads)
 
 
-def _hold_unplaced(decision: Decision, rules: Reading, touching) -> Decision:
+def _hold_unplaced(decision: Decision, rules: Reading, touching, misreads: bool = True) -> Decision:
     """Cells of a row the rules found but could not place (fewer figures than columns, blanks the
     text does not show) that only the model read: where the figures go is a guess (a blank and a
     dropped cell look alike), so unless every relation of the cell can be checked and holds, the
-    cell goes to review."""
+    cell goes to review. In text not read by OCR (``misreads`` False), where a blank is what the
+    report prints, a 0 always, since it keeps every sum a blank keeps; so does a 0 only the model
+    read in a row the rules did not find, in a table that leaves cells blank."""
     values = {key: cell.value for key, cell in decision.cells.items()}
+    # Tables where the rules read a printed blank cell: there a 0 may be a blank read as one.
+    blanks = set() if misreads else {key.split(".")[0] for key, c in rules.cells.items()
+                                     if c.value is None and c.start is not None and c.confidence > 0}
     for key, cell in decision.cells.items():
         by_rules = rules.cells.get(key)
-        if by_rules is None or by_rules.confidence > 0 or not (by_rules.note or "").startswith("row could not be placed"):
+        if by_rules is None or by_rules.confidence > 0 or cell.engine != "model" or cell.confidence < REVIEW_BELOW:
             continue
-        if cell.engine != "model" or cell.confidence < REVIEW_BELOW:
+        unplaced = (by_rules.note or "").startswith("row could not be placed")
+        if not unplaced and not (by_rules.note == "not found" and cell.value == 0 and key.split(".")[0] in blanks):
             continue
         mine = touching[key]
-        if mine and all(all(values.get(k) is not None for k in r.keys) and not r.broken(values) for r in mine):
+        # A 0 keeps every sum a blank keeps: the relations cannot tell it from a blank cell the
+        # model's row was shifted across (in a row the rules did not find, only a 0 is in doubt:
+        # a figure of another cell's breaks a sum).
+        checked = mine and all(all(values.get(k) is not None for k in r.keys) and not r.broken(values) for r in mine)
+        if checked and (cell.value != 0 or misreads):
             continue
-        why = "the rules could not place this row; the model's placement is unchecked"
+        why = ("the rules could not place this row; the model's placement is unchecked" if unplaced else
+               "the rules did not find this row and its table leaves cells blank; the model's 0 is unchecked "
+               "(a 0 and a blank keep the same sums)")
         decision.cells[key] = replace(cell, confidence=0.5, note=why)
         decision.review = [item for item in decision.review if item.cell != key] + [ReviewItem(key, why, UNPLACED)]
     return decision
@@ -432,9 +445,35 @@ def _decide(index, relations, touching, options, chosen, values, repairs, agreed
                 why = (note or "not read", UNREAD) if unread else \
                       (f"read with confidence {confidence:.2f}" + (f": {note}" if note else ""), UNSURE)
             review.append(ReviewItem(key, *why))
+    _doubt_negative_blanks(cells, review, relations, values)
     still = [r for r in relations if r.broken(values)]
     inconsistent = [r.name for r in still if all(chosen.get(k) and chosen[k].source in agreed for k in r.keys)]
     return Decision(cells, repairs, inconsistent, review)
+
+
+def _doubt_negative_blanks(cells, review, relations, values) -> None:
+    """Every cell of a row's sum whose one blank it needs negative, in a table of counts (表三,
+    表四): no count is below zero, so the figures around the blank stand in the wrong cells (a
+    row that lost a blank cell at its line's start, its figures shifted one cell to the left),
+    and each of them may be wrong, however sure the engines were of reading it. As of a broken
+    relation, a figure of it already in review is the suspect, and the others stay out."""
+    listed = {item.cell for item in review}
+    for rel in relations:
+        blanks = [k for k in rel.keys if values.get(k) is None]
+        if len(blanks) != 1 or blanks[0].split(".")[0] not in ("t3", "t4") \
+                or len({k.rsplit(".", 1)[0] for k in rel.keys}) != 1:
+            continue  # a row's sum only: a column's is no one row's placement
+        need = rel.solve(blanks[0], values)
+        if need is None or need >= -schema.TOLERANCE or any(k in listed for k in rel.keys if k != blanks[0]):
+            continue  # a sum that needs no negative count, or one whose suspect is already in review
+        why = (f"{rel.name} needs a negative count ({need:g}) in its blank cell {blanks[0]}: "
+               "the row's figures may stand in the wrong cells")
+        for key in rel.keys:
+            if key in listed or key not in cells:
+                continue
+            cells[key] = replace(cells[key], confidence=min(cells[key].confidence, 0.5))
+            review.append(ReviewItem(key, why, UNPLACED))
+            listed.add(key)
 
 
 def _rival(other: Candidate, chosen: Candidate) -> bool:
