@@ -43,6 +43,8 @@ from ..values import is_null_marker
 
 OCR_TRACES = 2
 UNCHECKED_CONFIDENCE = 0.85  # below the review threshold (status.REVIEW_BELOW)
+BLANK_NOTE = "read by OCR as blank, and a figure OCR lost looks the same: compare it with the scan"
+UNCHECKED_NOTE = "read by OCR and no holding relation checks this cell: compare it with the scan"
 ZERO_NOTE = ("read by OCR as 0 on a line whose figures OCR lost or misplaced: it may be another column's 0 "
              "or a misread figure, and no relation with a non-zero figure checks it: compare it with the scan")
 LOST_ON_LINE = 2  # figures a printed line lost before its zeros need a non-zero relation to confirm them
@@ -110,7 +112,12 @@ def misplaced_lines(cells: dict[str, CellReading], template: str, other_form: st
 
 
 def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -> list[str]:
-    """Cells holding a non-zero figure that no assessable, holding relation checks, every cell of
+    """The keys of ``_unconfirmed``."""
+    return list(_unconfirmed(cells, template, other_form))
+
+
+def _unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -> dict[str, str]:
+    """Each cell to hold, with the note that says why. Cells holding a non-zero figure that no assessable, holding relation checks, every cell of
     a relation that stays broken, and every blank no null mark ("-", "/", "无") prints: in OCR'd
     text a broken relation is more likely a misread than the author's arithmetic (a "2" read "24"
     in a row and in its column's total keeps the column's sum and breaks only the row's), so it
@@ -127,39 +134,28 @@ def unconfirmed(cells: dict[str, CellReading], template: str, other_form: str) -
     printed = {key: (None if cell.start is None and cell.value is not None else cell.value) for key, cell in cells.items()}
     misplaced = misplaced_lines(cells, template, other_form)
     lost = _lost_on_lines(cells)
-    out = []
+    out = {}
     for key, cell in cells.items():
-        if key in broken:
-            out.append(key)
-            continue
         if cell.value is None:
-            if not (cell.text and is_null_marker(cell.text)):
-                out.append(key)
-            continue
-        if cell.value == 0:
+            if key in broken or not (cell.text and is_null_marker(cell.text)):
+                out[key] = BLANK_NOTE
+        elif key in broken:
+            out[key] = UNCHECKED_NOTE
+        elif cell.value == 0:
             if _zero_unchecked(key, relations, printed, misplaced, lost):
-                out.append(key)
-            continue
-        if cell.start is None or not any(key in r.keys and r.holds(printed) for r in relations):
-            out.append(key)
+                out[key] = ZERO_NOTE
+        elif cell.start is None or not any(key in r.keys and r.holds(printed) for r in relations):
+            out[key] = UNCHECKED_NOTE
     return out
 
 
 def hold_for_review(cells: dict[str, CellReading], template: str, other_form: str) -> tuple[dict[str, CellReading], list[str]]:
     """``cells`` with every unconfirmed figure's confidence lowered below review, and their keys."""
-    keys = unconfirmed(cells, template, other_form)
-    values = {key: cell.value for key, cell in cells.items()}
-    broken = {key for r in schema.relations(template, other_form) if r.broken(values) for key in r.keys}
+    notes = _unconfirmed(cells, template, other_form)
     held = dict(cells)
-    for key in keys:
+    for key, note in notes.items():
         cell = cells[key]
         if cell.confidence <= UNCHECKED_CONFIDENCE:
             continue
-        if cell.value is None:
-            note = "read by OCR as blank, and a figure OCR lost looks the same: compare it with the scan"
-        elif cell.value == 0 and key not in broken:
-            note = ZERO_NOTE
-        else:
-            note = "read by OCR and no holding relation checks this cell: compare it with the scan"
         held[key] = replace(cell, confidence=UNCHECKED_CONFIDENCE, note=f"{cell.note}; {note}" if cell.note else note)
-    return held, keys
+    return held, list(notes)
