@@ -64,8 +64,13 @@ REPORT_MARKERS = tuple(canonical_label(m) for m in (
     "政府信息公开工作年度报告", "政务公开工作年度报告", "信息公开年度报告", "信息公开工作报告",
     "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "政府信息公开行政复议、行政诉讼情况",
     "本年新收政府信息公开申请数量"))
-# A run of digits (thousands separators allowed) longer than the digits limit is no count or amount.
-_DIGIT_RUN = re.compile(r"\d(?:[,，]?\d)+")
+
+
+@lru_cache(maxsize=4)
+def _long_digit_run(most: int) -> re.Pattern:
+    """A run of more than ``most`` digits (thousands separators allowed): no count or amount. Made
+    once per limit; the regex engine passes over the many shorter runs, not a Python loop."""
+    return re.compile(rf"\d(?:[,，]?\d){{{most},}}")
 
 
 class Pipeline:
@@ -147,13 +152,10 @@ class Pipeline:
 def _check_figures(folded: str, source: str) -> None:
     """LimitError for a run of digits longer than the digits limit: no count or amount is that long,
     and such a number overflows every float the arithmetic takes."""
-    most = limit("digits")
-    for m in _DIGIT_RUN.finditer(folded):
-        if m.end() - m.start() <= most:
-            continue  # no more digits than characters: most runs, not counted one by one
+    m = _long_digit_run(limit("digits")).search(folded)
+    if m is not None:
         digits = sum(ch.isdigit() for ch in m.group())
-        if digits > most:
-            raise LimitError(source, f"a figure of {digits:,} digits at offset {m.start()}", "digits")
+        raise LimitError(source, f"a figure of {digits:,} digits at offset {m.start()}", "digits")
 
 
 def _check_values(cells: dict, source: str) -> None:

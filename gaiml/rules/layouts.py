@@ -30,7 +30,6 @@ _SEPARATOR = re.compile("[" + re.escape(HARD_SEPARATORS) + "]")
 _SEPARATOR_NO_PIPE = re.compile("[" + re.escape(HARD_SEPARATORS.replace("|", "")) + "]")
 _WORD = re.compile(r"[^\s]+")
 _NEWLINE = re.compile("\n")
-_LONE_FIGURE = re.compile(r"(\s*)([0-9]+)(\s*)")  # a piece of one word, plain digits
 _HAS_DIGIT = re.compile("[0-9]")  # FIGURE_PATTERN's figures hold one
 # Words longer than this and without a digit make no item: no null marker nor OCR word is longer.
 _SHORT_WORD = max(3, *map(len, NULL_MARKERS))
@@ -59,13 +58,17 @@ _NOTE_IN_FOLDED = re.compile(r"\([^()（）\n]*?[\u4e00-\u9fff][^()（）\n]*?[)
 # masking one can neither make nor undo another's, so one pass after the other finds what one did.
 _NOT_FIGURES = [
     re.compile(r"第[^\n第]{1,8}?条\s*第[^\n]{1,8}?项"),  # 第二十条第（一）项, 第20条第(1)项, spaced out
-    re.compile(r"\d(?<![\d.]\d)\d?\s*[.、．,，](?=[ \t]*[^\d\s.,])"),  # list numbers "1." "2、", even "1\n."
     re.compile(r"\([ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]"),  # "(1)" "（三）"
     re.compile(r"（[ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]"),
     _NOTE,
-    re.compile(r"\d\d{3}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-]([ \t]*\d{1,2}[ \t]*日?)?"),  # dates
-    re.compile(r"\d(?:\d{1,3}[ \t]*年度?|\d?[ \t]*月[ \t]*\d{1,2}[ \t]*日)"),  # "2020年度", "1月10日"
-    re.compile(r"\d(?:\d{2,3}-\d{7,8}|(?<=(?<!\d)1)[3-9]\d{9}(?!\d))"),  # phone numbers: 0571-87654321, 13912345678
+    # Those that open with a digit, in one pass (a pass visits every digit of the text, most of
+    # them the tables' figures), tried in this order at each digit. After the notes: a list number
+    # inside one ("(其中1、…)") is masked with it either way.
+    re.compile(r"\d(?:"
+               r"(?<![\d.]\d)\d?\s*[.、．,，](?=[ \t]*[^\d\s.,])"  # list numbers "1." "2、", even "1\n."
+               r"|\d{3}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-](?:[ \t]*\d{1,2}[ \t]*日?)?"  # dates
+               r"|\d{1,3}[ \t]*年度?|\d?[ \t]*月[ \t]*\d{1,2}[ \t]*日"  # "2020年度", "1月10日"
+               r"|\d{2,3}-\d{7,8}|(?<=(?<!\d)1)[3-9]\d{9}(?!\d))"),  # phone numbers: 0571-87654321, 13912345678
     re.compile(r"https?://\S+"),  # links
     re.compile(r"www\.\S+"),
     re.compile(r"\[[^\]\n]*[A-Za-z][^\]\n]*\]"),  # "[bookmark: _GoBack]"
@@ -117,9 +120,12 @@ BLANK_MARK = "\u25a1"  # stands in the masked text for such a cell
 # any makes no item: labels, prose, masked list numbers.
 _ITEM_CHARS = re.escape("0123456789OoDlI" + BLANK_MARK + folding_to("".join(sorted(set("".join(NULL_MARKERS))))))
 _ITEM_CHAR = re.compile(f"[{_ITEM_CHARS}]")
-# A piece on one line that holds text but no item character: the usual piece between a row's
-# figures (a label, a masked "2."), which ``_piece_items`` reads as a text item, found in one match.
-_TEXT_PIECE = re.compile(rf"[^\S\n]*[^\s{_ITEM_CHARS}][^\n{_ITEM_CHARS}]*")
+# The usual pieces between two separators, told apart by one match (``items_between``): one figure
+# of plain digits ("0", "\t12\n"; group 1 the figure); text on one line without an item character
+# (a label, a masked "2."; no group), which ``_piece_items`` reads as a text item; only
+# whitespace, or nothing (group 2). Anything else (no match) is ``_piece_items``' to read.
+_PIECE = re.compile(rf"\s*([0-9]+)\s*|[^\S\n]*[^\s{_ITEM_CHARS}][^\n{_ITEM_CHARS}]*|(\s*)")
+_LONE, _EMPTY = 1, 2  # ``lastindex`` of a figure's match and of an empty piece's
 
 
 def mark_nbsp_cells(text: str, masked: str) -> str:
@@ -176,22 +182,30 @@ def items_between(masked: str, start: int, end: int, pipes_separate: bool, rows_
     line = bisect.bisect_left(_line_breaks(masked), start)  # line breaks before ``start``
     # The separators' positions found in C, then ``end`` closing the last piece.
     cuts = [m.start() for m in separator.finditer(masked, start, end)] + [end]
-    fullmatch, count, text_piece = _LONE_FIGURE.fullmatch, masked.count, _TEXT_PIECE.fullmatch
+    fullmatch, count = _PIECE.fullmatch, masked.count
     for pos in cuts:
-        lone = fullmatch(masked, piece_start, pos)
-        if lone is not None:
+        piece = fullmatch(masked, piece_start, pos)
+        kind = -1 if piece is None else piece.lastindex
+        if kind == _LONE:
             # The usual cell, "0", "\t12\n": one figure of plain digits, read here as
             # ``_piece_items`` reads it, unless a line break beside it makes that cut the piece.
-            s, e = lone.span(2)
+            s, e = piece.span(1)
             above = count("\n", piece_start, s)
             if not (above and _tab_before(masked, piece_start) or rows_by_tabs and _cut_after(masked, e, pos, rows_by_tabs)):
                 items.append(Item(FIG, s, e, line + above))
                 line += above + count("\n", e, pos)
                 piece_start = pos + 1
                 continue
-        elif text_piece(masked, piece_start, pos) is not None:
+        elif kind is None:
             # A label or a masked list number on one line: a text item, as ``_piece_items`` reads it.
             items.append(Item(TEXT, piece_start, pos, line))
+            piece_start = pos + 1
+            continue
+        elif kind == _EMPTY and piece_start > start and pos < end:
+            # An empty cell between two separators: a blank, as ``_piece_items`` reads it.
+            breaks = count("\n", piece_start, pos)
+            items.append(Item(BLANK, piece_start, pos, line, crosses_line=breaks > 0))
+            line += breaks
             piece_start = pos + 1
             continue
         items += _piece_items(masked, piece_start, pos, line, piece_start > start and pos < end, rows_by_tabs)
