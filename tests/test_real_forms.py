@@ -16,7 +16,7 @@ from training.synth.generate import generate  # noqa: E402
 from gaiml.rules import RuleExtractor  # noqa: E402
 from gaiml.rules.glued import _plausible, row_splits  # noqa: E402
 from gaiml.rules.header_rows import blank_pulled_headers  # noqa: E402
-from gaiml.rules.spaced import NOTE_GRID, NOTE_RUNS  # noqa: E402
+from gaiml.rules.spaced import NOTE_GRID, NOTE_NUMBERING, NOTE_RUNS  # noqa: E402
 from gaiml import schema  # noqa: E402
 from gaiml.values import values_equal  # noqa: E402
 
@@ -60,6 +60,20 @@ def test_single_spaced_rows_count_their_blank_cells_from_the_gaps():
             assert not wrong and not sure_wrong
             return
     pytest.fail("no lynx document printed 表三 single-spaced")
+
+
+def test_rows_placed_under_the_numbers_of_a_table_padded_by_characters():
+    # lynx pads 表三 by characters (a CJK character counting one) under its 栏次 row, the label cell
+    # padded far from its numbers ("栏次                    1    2    3 …"): each short row goes
+    # under the numbers in characters, where in display columns a zero may stand right under
+    # another number
+    placed = 0
+    for g in _large("lynx", 60):
+        reading, wrong, sure_wrong = _wrong(g, ("t3",))
+        if sum(1 for w in reading.warnings if w.startswith("t3.") and NOTE_NUMBERING in w) >= 5:
+            assert not wrong
+            placed += 1
+    assert placed >= 2
 
 
 def _aligned(rows: list[tuple[str, list[str]]], starts=(20, 30, 40)) -> str:

@@ -21,6 +21,8 @@ _FILLER = "※"
 # Between two numbers of the run: only spaces, line breaks and cell rules.
 _GAP_CHARS = r"[\s|│┃║┆┇┊┋─━┼├┤┬┴┌┐└┘╋]*"
 _GAP = re.compile(_GAP_CHARS)
+# "栏次" and only spaces after it on the line, however far (a text browser pads the label cell).
+_LABEL_BEFORE = re.compile(r"栏次[ \t]*\Z")
 # What every numbering run prints, "1" to the smallest count with gaps between: a text without
 # it has none, and its figures need not be scanned.
 _RUN_HEAD = re.compile(_GAP_CHARS.join(str(k) for k in range(1, min(COLUMN_COUNTS) + 1)))
@@ -68,7 +70,8 @@ def numbering_rows(masked: str) -> list[NumberingRow]:
                                    (after, masked[run[-1].end():after.start()] if after else "")))
         # A header: labelled 栏次, or right above the data row (no label between the run and the next
         # figure). A lone "1 2 … 15" under the headings with nothing after it is read as printed.
-        labelled = "栏次" in masked[max(0, run[0].start() - 12):run[0].start()]
+        labelled = ("栏次" in masked[max(0, run[0].start() - 12):run[0].start()]
+                    or _LABEL_BEFORE.search(masked, max(0, run[0].start() - 200), run[0].start()) is not None)
         above_data = after is not None and not _CJK.search(masked[run[-1].end():after.start()])
         if len(run) in COLUMN_COUNTS and alone and (labelled or above_data):
             out.append(NumberingRow(tuple((m.start(), m.end()) for m in run)))

@@ -27,10 +27,11 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import statistics
 
 from .. import schema
 
-from .layouts import BLANK, FIG, NULL, Item, display_column, place_by_columns
+from .layouts import BLANK, FIG, NULL, Item, display_column
 
 NOTE_RUNS = "blank cells counted from the gaps between single-spaced cells"
 NOTE_NUMBERING = "placed under the 栏次 row's numbered columns"
@@ -42,6 +43,10 @@ HEADING_SLACK, HEADING_LINES = 2, 4
 SURE = 0.9
 CHARACTERS, DISPLAY = 0, 1  # how a position on a line is measured
 SHIFT_COST = 0.5
+# How far a table's figures may stand from the middle of the 栏次 number of their column, on
+# average and at most, for the numbers to place them: farther, and the figures keep a grid of
+# their own (the 总计 column's figures well left of its "7") that the numbers do not show.
+NUMBERED_OFFSET, NUMBERED_FURTHEST = 1.0, 2.0
 _ATTACHED = re.compile(r"[^\s]*")  # a unit or masked note glued to a figure ("3项", "2（1件逾期）")
 
 
@@ -115,23 +120,78 @@ def run_cells(masked: str, row, unit: int) -> list[Item] | None:
     return cells
 
 
-def numbering_cells(text: str, numbering, row) -> list[Item] | None:
-    """The row's cells by the numbered columns of the 栏次 row above it in the same table."""
+def numbering_cells(text: str, numbering, row, measures=(DISPLAY, CHARACTERS)) -> list[Item] | None:
+    """The row's cells by the numbered columns of the 栏次 row above it in the same table, measured
+    in characters or in display columns (lynx pads a table by characters, w3m by display columns):
+    in the table's measure (``numbering_measure``) where it has one, else whichever the row's
+    figures stand under; None when none places them, or both do, differently and as closely."""
     figures = _filled(row)
-    at = figures[0].start if figures else None
-    above = [n for n in numbering if len(n.spans) == len(row.keys) and at is not None and n.end <= at]
-    if not above or len({it.line for it in figures}) != 1 or len(figures) >= len(row.keys):
+    spans = _numbers_above(text, numbering, row)
+    if spans is None or len(figures) >= len(row.keys):
         return None
-    spans = above[-1].spans
-    if len({text.count("\n", 0, s) for s, _ in spans}) != 1:
-        return None  # numbers one a line: no columns to stand under
-    centres = [(display_column(text, s) + display_column(text, e)) / 2 for s, e in spans]
-    columns = place_by_columns(text, figures, centres)
-    if columns is None:
+    fits = sorted(fit for measure in measures for fit in [_under_numbers(text, figures, spans, measure)] if fit)
+    if not fits:
         return None
-    by_column = dict(zip(columns, figures))
+    if len(fits) > 1 and fits[1][1] != fits[0][1] and fits[1][0] - fits[0][0] < 1:
+        return None  # both measures place the figures as closely, and differently
+    by_column = dict(zip(fits[0][1], figures))
     end = figures[-1].end
     return [by_column.get(i, Item(BLANK, end, end, figures[0].line)) for i in range(len(row.keys))]
+
+
+def _numbers_above(text: str, numbering, row) -> tuple[tuple[int, int], ...] | None:
+    """The spans of the numbers of the 栏次 row above the row's figures (all on one line), one
+    number a cell of the row, on one line; None when there is none."""
+    figures = _filled(row)
+    if not figures or len({it.line for it in figures}) != 1:
+        return None
+    above = [n for n in numbering if len(n.spans) == len(row.keys) and n.end <= figures[0].start]
+    if not above or len({text.count("\n", 0, s) for s, _ in above[-1].spans}) != 1:
+        return None  # none, or numbers one a line: no columns to stand under
+    return above[-1].spans
+
+
+def numbering_measure(text: str, numbering, rows, table: str) -> tuple[int, ...]:
+    """The measures to place the table's rows under its 栏次 numbers in: the one in which its rows'
+    figures stand closer to the numbers, on average by half a column or more; both when neither
+    does. A row's figures may fit either measure by chance (a zero under "5" in display columns
+    and between "3" and "4" in characters); the table's figures together say how it was laid out."""
+    offsets: dict[int, list[float]] = {DISPLAY: [], CHARACTERS: []}
+    for row in rows:
+        spans = _numbers_above(text, numbering, row) if row.name.startswith(table + ".") else None
+        if spans is None:
+            continue
+        for measure, found in offsets.items():
+            centres = [_middle(text, s, e, measure) for s, e in spans]
+            found += [min(abs(_middle(text, f.start, f.end, measure) - c) for c in centres) for f in _filled(row)]
+    if not offsets[DISPLAY]:
+        return (DISPLAY, CHARACTERS)
+    mean = {m: sum(found) / len(found) for m, found in offsets.items()}
+    if abs(mean[DISPLAY] - mean[CHARACTERS]) < 0.5:
+        return (DISPLAY, CHARACTERS)
+    best = min(mean, key=mean.get)
+    return (best,) if mean[best] <= NUMBERED_OFFSET and max(offsets[best]) <= NUMBERED_FURTHEST else ()
+
+
+def _middle(text: str, start: int, end: int, measure: int) -> float:
+    """Where ``text[start:end]`` (on one line) stands on its line, its middle, in ``measure``."""
+    if measure == CHARACTERS:
+        line_start = text.rfind("\n", 0, start) + 1
+        return (start + end) / 2 - line_start
+    return (display_column(text, start) + display_column(text, end)) / 2
+
+
+def _under_numbers(text: str, figures: list[Item], spans, measure: int) -> tuple[float, tuple[int, ...]] | None:
+    """How far in all the figures stand from the centres of the numbers they go under (in order,
+    each to the nearest that keeps the order) and which they go under, in ``measure``; None when
+    they stand, on average, further than a third of the numbers' usual spacing from them."""
+    centres = [_middle(text, s, e, measure) for s, e in spans]
+    xs = [_middle(text, f.start, f.end, measure) for f in figures]
+    cost, columns = min((sum(abs(x - centres[c]) for x, c in zip(xs, cols)), cols)
+                        for cols in itertools.combinations(range(len(centres)), len(figures)))
+    # The usual spacing: the last columns of a table too wide for the screen stand squeezed ("6 7").
+    spacing = statistics.median(b - a for a, b in zip(centres, centres[1:]))
+    return (cost, columns) if cost / len(figures) <= spacing / 3 else None
 
 
 @functools.cache
@@ -330,7 +390,7 @@ def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations
     """Rows read unsurely, read again by the spaces of their line (``run_cells``) or by the 栏次
     row's columns (``numbering_cells``). ``read(item, cell_kind, confidence, note)`` makes a
     cell reading."""
-    spaced, units, grids, measures = {}, {}, {}, {}  # of a table, worked out once one of its rows needs them
+    spaced, units, grids, measures, numbered = {}, {}, {}, {}, {}  # of a table, worked out once one of its rows needs them
     for row in rows:
         if row.raw_items is None or row.segment is None:
             continue
@@ -344,7 +404,9 @@ def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations
         how = run_cells(masked, row, units[table]) if spaced[table] else None
         note = NOTE_RUNS
         if how is None:
-            how, note = numbering_cells(text, numbering, row), NOTE_NUMBERING
+            if table not in numbered:
+                numbered[table] = numbering_measure(text, numbering, rows, table)
+            how, note = numbering_cells(text, numbering, row, numbered[table]), NOTE_NUMBERING
         if how is None and not spaced[table] and grids.get(table):
             how, note = grid_cells(text, masked, row, grids[table]), NOTE_GRID
         if how is None:
