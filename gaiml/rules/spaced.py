@@ -10,7 +10,8 @@ reader; here
 * single-spaced tables (the table's complete rows join every figure by one space): each wider
   gap is as many blank cells as it holds extra spaces (one, or two where the empty cells print a
   space), and the blanks the line's end swallowed are the row's last cells;
-* aligned tables under a 栏次 row: each figure goes to the numbered column it stands under;
+* aligned tables under a 栏次 row: each figure goes to the numbered column it stands under, in
+  characters or display columns, whichever the table's figures keep to;
 * aligned tables whose figures all stand in a few columns a complete row confirms: each figure
   goes to the column it starts in, counted in display columns or, where the figures keep
   to those only, in characters (lynx pads cells by characters, a CJK character counting one);
