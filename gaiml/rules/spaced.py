@@ -41,6 +41,8 @@ NOTE_HEADINGS = "placed under its columns' headings"
 # How far (characters or display columns) a figure may start from its column's heading, and how
 # many lines above the row the headings may stand (the table's other rows between).
 HEADING_SLACK, HEADING_LINES = 2, 4
+# How many lines above a row a header on two lines may stand (表三's rows between).
+HEADING_BLOCK_LINES = 30
 SURE = 0.9
 CHARACTERS, DISPLAY = 0, 1  # how a position on a line is measured
 SHIFT_COST = 0.5
@@ -222,11 +224,11 @@ def heading_cells(text: str, row, rows=(), measures: set[int] | None = None) -> 
     heading = _heading_line(text, row)
     if heading is None:
         return None
-    fits = _heading_fits(text, row, *heading)
+    fits = _heading_fits(text, row, heading)
     for other in rows:  # a measure another row under these headings does not keep to is not the table's
         if other is not row and _filled(other) and len(other.keys) == len(row.keys) \
                 and len({it.line for it in _filled(other)}) == 1 and _heading_line(text, other) == heading:
-            theirs = _heading_fits(text, other, *heading)
+            theirs = _heading_fits(text, other, heading)
             fits = {m: fit for m, fit in fits.items() if m in theirs}
     if measures is not None and len(measures) == 1:
         # Headings stand over their columns only roughly (lynx centres or shifts a heading cell
@@ -244,46 +246,81 @@ def heading_cells(text: str, row, rows=(), measures: set[int] | None = None) -> 
     return [by_column.get(i, Item(BLANK, end, end, figures[0].line)) for i in range(len(row.keys))]
 
 
-def _heading_line(text: str, row) -> tuple[int, tuple[int, ...]] | None:
-    """The line above the row's figures (at most ``HEADING_LINES`` up) that prints its columns'
-    headings in order: its start and where each heading starts on it."""
+def _heading_line(text: str, row) -> tuple[tuple[int, ...], ...] | None:
+    """Where the headings of the row's columns stand above its figures, by column: on one line at
+    most ``HEADING_LINES`` up that prints them in order, one place each; else on two consecutive
+    lines of the table's header at most ``HEADING_BLOCK_LINES`` up (a heading over several columns
+    on the first, theirs on the second: "自然人  法人或其他组织  总计" over "商业企业 科研机构 …"),
+    every place each is printed there (``_heading_fits`` takes them in order, by measure)."""
     labels = [_column_labels().get(key) for key in row.keys]
     figures = _filled(row)
     if None in labels or not figures:
         return None
-    above = text.rfind("\n", 0, figures[0].start) + 1
-    for _ in range(HEADING_LINES):
-        if above == 0:
-            return None
-        above = text.rfind("\n", 0, above - 1) + 1
-        end = text.find("\n", above)
-        line = text[above:end if end >= 0 else len(text)]
+    lines = _lines_above(text, figures[0].start, HEADING_BLOCK_LINES)
+    for start, line in lines[:HEADING_LINES]:
         at, starts = 0, []
         for variants in labels:
             found = next(((i, len(v)) for v in variants for i in [line.find(v, at)] if i >= 0), None)
             if found is None:
                 break
-            starts.append(found[0])
+            starts.append((start + found[0],))
             at = found[0] + found[1]
         if len(starts) == len(labels):
-            return above, tuple(starts)
+            return tuple(starts)
+    for (start, line), (upper_start, upper) in zip(lines, lines[1:]):
+        places = [tuple(sorted(at + i for at, words in ((upper_start, upper), (start, line))
+                               for v in variants for i in _finds(words, v))) for variants in labels]
+        if all(places) and any(p >= start for ps in places for p in ps):
+            return tuple(places)
     return None
 
 
-def _heading_fits(text: str, row, above: int, starts: tuple[int, ...]) -> dict[int, tuple[float, tuple[int, ...]]]:
+def _lines_above(text: str, pos: int, count: int) -> list[tuple[int, str]]:
+    """The ``count`` lines above the one ``pos`` stands on, nearest first: (start, line)."""
+    out = []
+    above = text.rfind("\n", 0, pos) + 1
+    while above > 0 and len(out) < count:
+        above = text.rfind("\n", 0, above - 1) + 1
+        end = text.find("\n", above)
+        out.append((above, text[above:end if end >= 0 else len(text)]))
+    return out
+
+
+def _finds(line: str, word: str) -> list[int]:
+    out, at = [], line.find(word)
+    while at >= 0:
+        out.append(at)
+        at = line.find(word, at + 1)
+    return out
+
+
+def _heading_fits(text: str, row, heading: tuple[tuple[int, ...], ...]) -> dict[int, tuple[float, tuple[int, ...]]]:
     """By measure (0: characters, 1: display columns): how far the row's figures stand from the
-    headings they start under, in all, and the columns they go to; a measure that leaves a figure
-    under no heading, or two under one, is left out."""
+    headings they start under, in all, and the columns they go to; a measure in which the headings
+    do not stand in order, or that leaves a figure under no heading, or two under one, is left out."""
     figures = _filled(row)
-    line_start = text.rfind("\n", 0, figures[0].start) + 1
     out = {}
-    for m, measure in enumerate((lambda pos, base: pos - base, lambda pos, base: display_column(text, pos))):
-        heads = [measure(above + s, above) for s in starts]
-        xs = [measure(f.start, line_start) for f in figures]
+    for m in (CHARACTERS, DISPLAY):
+        heads: list[float] = []
+        for places in heading:  # each column's first place right of the previous column's
+            x = next((x for x in sorted(_position(text, p, m) for p in places) if not heads or x > heads[-1]), None)
+            if x is None:
+                break
+            heads.append(x)
+        if len(heads) < len(heading):
+            continue
+        xs = [_position(text, f.start, m) for f in figures]
         columns = [min(range(len(heads)), key=lambda j: abs(x - heads[j])) for x in xs]
-        if all(abs(x - heads[j]) <= HEADING_SLACK for x, j in zip(xs, columns)) and columns == sorted(set(columns)):
+        # A figure as far from two headings (squeezed columns: "45" two from 其他 and from 总计) stands under neither.
+        between = any(sorted(abs(x - h) for h in heads)[1] - abs(x - heads[j]) < 1 for x, j in zip(xs, columns))
+        if not between and all(abs(x - heads[j]) <= HEADING_SLACK for x, j in zip(xs, columns)) and columns == sorted(set(columns)):
             out[m] = (sum(abs(x - heads[j]) for x, j in zip(xs, columns)), tuple(columns))
     return out
+
+
+def _position(text: str, pos: int, measure: int) -> float:
+    """Where ``pos`` stands on its line: in characters or display columns (CJK counts two)."""
+    return pos - text.rfind("\n", 0, pos) - 1 if measure == CHARACTERS else display_column(text, pos)
 
 
 def _starts(text: str, figures: list[Item], measure: int = DISPLAY) -> list[float]:
