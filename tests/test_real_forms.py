@@ -99,6 +99,15 @@ def test_a_figure_as_far_from_two_headings_is_not_placed():
     assert not sure_wrong
 
 
+def test_a_table_without_a_complete_row_keeps_the_columns_its_figures_stand_in():
+    # every row of this 表三 leaves a cell blank, and its first column's figures stand three
+    # characters left of 自然人 and of its "1": the figures' own seven columns place the rows
+    g = generate(992200181, "template2019_large")
+    reading, wrong, _ = _wrong(g, ("t3",))
+    assert any(w.startswith("t3.") and NOTE_GRID in w for w in reading.warnings)
+    assert not wrong
+
+
 def _aligned(rows: list[tuple[str, list[str]]], starts=(20, 30, 40)) -> str:
     """Rows laid out the way a text browser aligns a table: each cell from its column's start."""
     out = []

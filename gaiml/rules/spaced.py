@@ -378,9 +378,12 @@ def _grid_starts(text: str, rows, table: str, measure: int) -> list[float] | Non
     # rows of wide tables, and lay a table's sub-blocks out apart).
     complete = [_starts(text, _filled(r), measure) for r in rows if r.name.startswith(table + ".")
                 and len(_filled(r)) == len(r.keys) == len(cols) and len({it.line for it in _filled(r)}) == 1]
-    if complete and all(abs(x - c) <= 1 for xs in complete for x, c in zip(xs, cols)):
-        return cols
-    return None
+    if complete:
+        return cols if all(abs(x - c) <= 1 for xs in complete for x, c in zip(xs, cols)) else None
+    # No complete row (a table of many blank cells): the figures' columns are the table's when
+    # there are as many as each of its rows has cells, every column with a figure of two rows.
+    widths = {len(r.keys) for r in rows if r.name.startswith(table + ".")}
+    return cols if widths == {len(cols)} else None
 
 
 def grid_cells(text: str, masked: str, row, grid: tuple[int, list[float]]) -> list[Item] | None:
