@@ -16,7 +16,8 @@ from gaiml.model.tags import TaggedSpan, spans_to_tags, tag_list, tags_to_spans
 from gaiml.model.tokenizer import build_tokenizer, character_inventory, encode_chars
 from gaiml.model.windows import owner_windows, window_starts
 from training.synth.generate import generate
-from gaiml.model.finetune import DataConfig, ModelConfig, TrainConfig, TrainSettings, batches, build_model, build_windows, save_model
+from gaiml.model.finetune import (DataConfig, ModelConfig, TrainConfig, TrainSettings, batches, build_model, build_windows,
+                                   collate, distillation_loss, fine_tune, save_model)
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +232,49 @@ def test_model_tiny_training_loss_falls_and_save_load_is_identical(tmp_path, tok
     assert set(a.tags) <= set(tag_list())
     reading = loaded.extract(text)
     assert all(c.start is None or text[c.start:c.end] == c.text for c in reading.cells.values())
+
+
+def test_model_fine_tuning_with_distillation_keeps_the_base_models_readings_of_replayed_text(tmp_path, tokenizer, docs):
+    """Replayed windows learn the base model's predictions, not their tags: the loss ignores their
+    tags and is nil for the base model itself; replayed reports whose tags contradict the base
+    model are still read as it read them after a distilled fine-tuning, and not after one on tags."""
+    from transformers import BertForTokenClassification
+
+    torch.manual_seed(0)
+    cfg = tiny_config(tmp_path)
+    base = build_model(cfg, tokenizer.get_vocab_size())
+    optimizer = torch.optim.AdamW(base.parameters(), lr=cfg.train.learning_rate)
+    stream = batches(build_windows(docs, tokenizer, cfg), cfg.train.batch_size, random.Random(0))
+    for _ in range(300):  # a base model that reads figures
+        base(**next(stream)).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    base.eval()
+    save_model(base, tokenizer, cfg, {}, tmp_path / "base")
+
+    windows = build_windows(docs[:2], tokenizer, cfg)[:4]
+    replayed = collate([{**w, "replay": True} for w in windows])
+    assert distillation_loss(base, 2.0)(base, replayed).item() == pytest.approx(0.0, abs=1e-6)
+    loss_of = distillation_loss(build_model(cfg, tokenizer.get_vocab_size()), 2.0)  # another teacher
+    other_tags = {**replayed, "labels": torch.where(replayed["labels"] >= 0, 0, replayed["labels"])}
+    assert loss_of(base, replayed).item() == pytest.approx(loss_of(base, other_tags).item()) and loss_of(base, replayed) > 0
+    annotated = collate(windows)  # no replayed window: the tags' cross-entropy
+    assert loss_of(base, annotated).item() == pytest.approx(base(**annotated).loss.item(), rel=1e-5)
+
+    # Replayed reports whose figures are tagged "O": the base model reads them as cells.
+    generated = [{**d, "spans": [s for s in d["spans"] if s["kind"] != "cell"]} for d in docs[2:]]
+    batch = collate(build_windows(generated, tokenizer, cfg))
+    inputs, tagged = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}, batch["labels"] >= 0
+    with torch.no_grad():
+        before = base(**inputs).logits.argmax(-1)[tagged]
+    agreement = {}
+    for distill in (0.0, 2.0):
+        out = tmp_path / f"distill-{distill}"
+        fine_tune(tmp_path / "base", [], generated, out, steps=40, learning_rate=3e-3, threads=1, distill=distill)
+        tuned = BertForTokenClassification.from_pretrained(out, local_files_only=True).eval()
+        with torch.no_grad():
+            agreement[distill] = (tuned(**inputs).logits.argmax(-1)[tagged] == before).float().mean().item()
+    assert agreement[2.0] > 0.95 and agreement[0.0] < 0.9, agreement
 
 
 def test_model_refuses_a_directory_of_another_tag_set(tmp_path, tokenizer):

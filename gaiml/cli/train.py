@@ -49,6 +49,7 @@ def train_command(
     synth_docs: Annotated[int, typer.Option(min=0, help="How many generated reports to mix in.")] = 200,
     learning_rate: Annotated[float, typer.Option(help="Peak learning rate (lower than from scratch: the model is trained).")] = 3e-4,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads.")] = 2,
+    distill: Annotated[float, typer.Option(min=0, help="Temperature at which the generated reports learn the base model's own predictions instead of their generated tags, so that it keeps what it read (0, the default: their tags).")] = 0.0,
 ) -> None:
     """Fine-tune a trained model on annotated reports mixed with generated ones.
 
@@ -73,7 +74,7 @@ def train_command(
     typer.echo(f"fine-tuning {base} on {len(annotated)} annotated reports (x{oversample}) and "
                f"{len(generated)} generated ({where}) for {steps} steps", err=True)
     result = fine_tune(base, annotated, generated, out, steps=steps, oversample=oversample,
-                       learning_rate=learning_rate, threads=threads)
+                       learning_rate=learning_rate, threads=threads, distill=distill)
     before, after = result["before"], result["after"]
     if before:
         typer.echo(f"held-out generated windows: entity F1 {before['entity_f1']:.4f} -> {after['entity_f1']:.4f}, "

@@ -166,7 +166,10 @@ def collate(batch: list[dict], pad_id: int = 0) -> dict[str, torch.Tensor]:
         ids[i, :n] = torch.as_tensor(w["input_ids"])
         labels[i, :n] = torch.as_tensor(w["labels"])
         mask[i, :n] = 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    out = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    if any("replay" in w for w in batch):  # fine-tuning with distillation: which rows are replayed
+        out["replay"] = torch.tensor([bool(w.get("replay", False)) for w in batch])
+    return out
 
 
 def batches(windows: list[dict], batch_size: int, rng: random.Random):
@@ -226,14 +229,15 @@ def pretrain_mlm(cfg: TrainConfig, model, windows: list[dict], tokenizer, device
 
 
 def optimise(model, stream: Iterator[dict], optimizer, schedule, first: int, last: int, device,
-             desc: str = "fine-tune") -> Iterator[float]:
+             desc: str = "fine-tune", loss_of=None) -> Iterator[float]:
     """The one training loop: steps ``first`` to ``last`` on batches of ``stream``, yielding each
-    step's loss (the caller evaluates, checkpoints or stops between steps)."""
+    step's loss (the caller evaluates, checkpoints or stops between steps). ``loss_of(model, batch)``
+    replaces the tags' cross-entropy when given (``distillation_loss``)."""
     model.train()
     with tqdm(total=last, initial=first, desc=desc, file=sys.stderr) as bar:
         for _ in range(first, last):
             batch = {k: v.to(device) for k, v in next(stream).items()}
-            loss = model(**batch).loss
+            loss = loss_of(model, batch) if loss_of else model(**batch).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -319,12 +323,46 @@ def config_of_model(model_dir: Path) -> TrainConfig:
     return TrainConfig(data=DataConfig(**raw["data"]), model=ModelConfig(**raw["model"]), train=TrainSettings(**raw["train"]))
 
 
+def distillation_loss(teacher, temperature: float):
+    """The loss of a fine-tuning that keeps the base model's behaviour ("learning without
+    forgetting"): annotated windows learn their tags (cross-entropy); replayed windows learn the
+    base model's own tag distributions at ``temperature`` (KL divergence, times temperature² so
+    its gradients weigh as the tags' do), not the generator's tags. So the replay needs no tags
+    the model agrees with: text it was never trained on but is read with (Tesseract's) can be
+    replayed, where training on its generated tags moved the model most (issue #18,
+    benchmarks/active_learning.py). Both terms are summed over tagged characters and divided by
+    their number."""
+    import torch.nn.functional as F
+
+    teacher.eval().requires_grad_(False)
+
+    def loss_of(model, batch: dict) -> torch.Tensor:
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        labels = batch["labels"]
+        replay = batch.get("replay", torch.zeros(len(labels), dtype=torch.bool, device=labels.device))
+        tagged = labels != IGNORE
+        own = tagged & ~replay[:, None]
+        loss = F.cross_entropy(logits[own], labels[own], reduction="sum")
+        if replay.any():
+            with torch.no_grad():
+                target = teacher(input_ids=batch["input_ids"][replay], attention_mask=batch["attention_mask"][replay]).logits
+            keep = tagged[replay]
+            student = F.log_softmax(logits[replay][keep] / temperature, -1)
+            target = F.log_softmax(target[keep] / temperature, -1)
+            loss = loss + F.kl_div(student, target, log_target=True, reduction="sum") * temperature ** 2
+        return loss / tagged.sum().clamp(min=1)
+
+    return loss_of
+
+
 def fine_tune(base_dir: str | Path, annotated: list[dict], generated: list[dict], out_dir: str | Path,
               steps: int = 300, oversample: int = 4, learning_rate: float = 3e-4, seed: int = 13,
-              threads: int = 2, dev_fraction: float = 0.1) -> dict:
+              threads: int = 2, dev_fraction: float = 0.1, distill: float = 0.0) -> dict:
     """Continue training a saved model on annotated documents (repeated ``oversample`` times)
     mixed with generated ones; a share of the generated documents is held out to check, before
-    and after, that the model still reads what it read. Saves the result; returns the metrics."""
+    and after, that the model still reads what it read. ``distill``: the temperature at which the
+    generated windows learn the base model's own predictions (``distillation_loss``); 0 (the
+    default): their generated tags. Saves the result; returns the metrics."""
     from transformers import BertForTokenClassification
 
     base_dir, out_dir = Path(base_dir), Path(out_dir)
@@ -338,7 +376,10 @@ def fine_tune(base_dir: str | Path, annotated: list[dict], generated: list[dict]
     random.Random(seed).shuffle(generated)
     n_dev = max(1, int(len(generated) * dev_fraction)) if len(generated) > 1 else 0
     dev_windows = build_windows(generated[:n_dev], tokenizer, cfg, limit=cfg.train.dev_windows)
-    train_windows = build_windows(annotated, tokenizer, cfg) * oversample + build_windows(generated[n_dev:], tokenizer, cfg)
+    replayed = build_windows(generated[n_dev:], tokenizer, cfg)
+    if distill:
+        replayed = [{**w, "replay": True} for w in replayed]
+    train_windows = build_windows(annotated, tokenizer, cfg) * oversample + replayed
     if not train_windows:
         raise ValueError("nothing to fine-tune on: no annotated or generated windows")
     device = torch.device("cpu")
@@ -347,7 +388,9 @@ def fine_tune(base_dir: str | Path, annotated: list[dict], generated: list[dict]
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / steps))
     stream = batches(train_windows, min(cfg.train.batch_size, len(train_windows)), random.Random(seed))
-    for _ in optimise(model, stream, optimizer, schedule, 0, steps, device):
+    teacher = BertForTokenClassification.from_pretrained(base_dir, local_files_only=True) if distill else None
+    loss_of = distillation_loss(teacher, distill) if distill else None
+    for _ in optimise(model, stream, optimizer, schedule, 0, steps, device, loss_of=loss_of):
         pass
     after = evaluate_dev(model, dev_windows, device) if dev_windows else {}
     metrics = {**after, "step": steps}
@@ -355,7 +398,8 @@ def fine_tune(base_dir: str | Path, annotated: list[dict], generated: list[dict]
     meta_path = out_dir / META_FILE
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["fine_tuned"] = {"from": str(base_dir), "from_dev_metrics": before, "annotated_documents": len(annotated),
-                          "generated_documents": len(generated) - n_dev, "oversample": oversample, "steps": steps}
+                          "generated_documents": len(generated) - n_dev, "oversample": oversample, "steps": steps,
+                          "distill": distill}
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     return {"before": before, "after": after, "train_windows": len(train_windows), "dev_windows": len(dev_windows)}
 
