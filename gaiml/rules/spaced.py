@@ -252,11 +252,18 @@ def _heading_line(text: str, row) -> tuple[tuple[int, ...], ...] | None:
     lines of the table's header at most ``HEADING_BLOCK_LINES`` up (a heading over several columns
     on the first, theirs on the second: "自然人  法人或其他组织  总计" over "商业企业 科研机构 …"),
     every place each is printed there (``_heading_fits`` takes them in order, by measure)."""
-    labels = [_column_labels().get(key) for key in row.keys]
     figures = _filled(row)
-    if None in labels or not figures:
+    return _headings_above(text, figures[0].start, tuple(row.keys)) if figures else None
+
+
+@functools.lru_cache(maxsize=128)  # a report's rows: few texts kept
+def _headings_above(text: str, pos: int, keys: tuple[str, ...]) -> tuple[tuple[int, ...], ...] | None:
+    """``_heading_line`` of the row whose figures start at ``pos``: asked once per row, not once
+    per row for every other row of its table (``heading_cells``)."""
+    labels = [_column_labels().get(key) for key in keys]
+    if None in labels:
         return None
-    lines = _lines_above(text, figures[0].start, HEADING_BLOCK_LINES)
+    lines = _lines_above(text, pos, HEADING_BLOCK_LINES)
     for start, line in lines[:HEADING_LINES]:
         at, starts = 0, []
         for variants in labels:
@@ -268,9 +275,13 @@ def _heading_line(text: str, row) -> tuple[tuple[int, ...], ...] | None:
         if len(starts) == len(labels):
             return tuple(starts)
     for (start, line), (upper_start, upper) in zip(lines, lines[1:]):
-        places = [tuple(sorted(at + i for at, words in ((upper_start, upper), (start, line))
-                               for v in variants for i in _finds(words, v))) for variants in labels]
-        if all(places) and any(p >= start for ps in places for p in ps):
+        places = []
+        for variants in labels:
+            mine = sorted(at + i for at, words in ((upper_start, upper), (start, line)) for v in variants for i in _finds(words, v))
+            if not mine:
+                break  # a heading neither line prints: most pairs stop at the first
+            places.append(tuple(mine))
+        if len(places) == len(labels) and any(p >= start for ps in places for p in ps):
             return tuple(places)
     return None
 
