@@ -108,6 +108,19 @@ def test_a_table_without_a_complete_row_keeps_the_columns_its_figures_stand_in()
     assert not wrong
 
 
+def test_box_drawn_rows_wrapped_over_lines_are_read_by_their_columns():
+    # w3m draws a bordered table too wide for it with box characters, labels and notes wrapping
+    # onto the next lines of a table row: "│6（其中3│" above "│51 │" is 51 | 6, not 6 | 51
+    from gaiml.rules.boxed import NOTE
+
+    g = generate(992200293, "template2019_large")
+    assert "│量" in g.text
+    reading, _, sure_wrong = _wrong(g, ("t3",))
+    assert not sure_wrong
+    assert [reading.cells[f"t3.partial.{c}"].value for c in ("natural_person", "commercial", "total")] == [51, 6, 60]
+    assert sum(1 for w in reading.warnings if w.startswith("t3.") and NOTE in w) >= 10
+
+
 def _aligned(rows: list[tuple[str, list[str]]], starts=(20, 30, 40)) -> str:
     """Rows laid out the way a text browser aligns a table: each cell from its column's start."""
     out = []

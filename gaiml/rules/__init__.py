@@ -20,6 +20,7 @@ from ..frame import Frame
 from ..text import CompactText, fold, pipes_separate
 from ..values import FIGURE_PATTERN, OCR_LETTERS, parse_cell
 from . import anchors as A
+from . import boxed as B
 from . import glued as G
 from . import header_rows as H
 from . import spaced as SP
@@ -87,8 +88,11 @@ class RuleExtractor:
         warnings: list[str] = []
         cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings, folded, masked)
         H.reread_by_tab_grid(masked, numbering, rows, cells, lambda how, s, e, kind: _reading(text, Item(how, s, e, 0), kind, None, H.GRID_NOTE), warnings)
+        relations = schema.relations(tpl.value, form.value)
+        B.reread(text, masked, picked, rows, cells, lambda it, kind, conf, note: _reading(text, it, kind, conf, note),
+                 relations, warnings)  # box-drawn rows wrapped over lines
         SP.reread(text, masked, numbering, rows, cells, lambda it, kind, conf, note: _reading(text, it, kind, conf, note),
-                  schema.relations(tpl.value, form.value), warnings)  # cells apart by spaces only
+                  relations, warnings)  # cells apart by spaces only
         S.reread(text, masked, picked, cells, tpl.value, form.value, warnings)  # labels and figures apart
         T.reread(text, masked, picked, cells, tpl.value, form.value, warnings, frame.folded)  # Tesseract's table lines
         found = sum(1 for r in rows if r.items)
