@@ -23,6 +23,7 @@ from .layouts import _FILLER, BLANK, FIG, NULL, Item, _line_columns, items_betwe
 NOTE = "read by the columns of its box-drawn table row"
 SURE = 0.9
 _BAR = "│"
+_RULE_ENDS = set("┤┘┐┼╋─━" + _FILLER)
 _RULE_CHARS = set("─━┼┬┴├┤┌┐└┘╋┿╂ " + _FILLER)  # the masking fills runs of "─"
 
 
@@ -35,11 +36,10 @@ def _bars(text: str, line_start: int) -> dict[int, int]:
     return {columns[i]: line_start + i for i, ch in enumerate(line) if ch == _BAR}
 
 
-def row_cells(text: str, masked: str, label_start: int, n: int) -> tuple[list[Item], int] | None:
-    """The ``n`` cells of the box-drawn table row whose label starts at ``label_start``: the last
-    ``n`` columns of its lines, each column's figure or null marker over all the lines, or a blank;
-    and how many lines the table row takes. None when the row is not drawn so, or a column holds
-    more than one figure."""
+def table_row(text: str, masked: str, label_start: int, n: int) -> tuple[list[int], list[dict[int, int]]] | None:
+    """The box-drawn table row whose label starts at ``label_start``: the display columns of the
+    "│" its ``n`` cells stand between, and the "│" of each of its lines, top to bottom; None when
+    the row is not drawn so."""
     line_start = masked.rfind("\n", 0, label_start) + 1
     bars = _bars(text, line_start)
     if len(bars) < n + 2:
@@ -59,6 +59,12 @@ def row_cells(text: str, masked: str, label_start: int, n: int) -> tuple[list[It
                 return None  # a line of another layout: the row is not drawn in these columns
             lines.append(theirs)
     lines.sort(key=lambda b: min(b.values()))
+    return columns, lines
+
+
+def row_cells(text: str, masked: str, columns: list[int], lines: list[dict[int, int]]) -> list[Item] | None:
+    """The cells of a table row (``table_row``): each column's figure or null marker over all its
+    lines, or a blank; None when a column holds more than one figure."""
     cells = []
     for left, right in zip(columns, columns[1:]):
         found, before = [], ""  # the column's text so far, over its lines
@@ -73,7 +79,17 @@ def row_cells(text: str, masked: str, label_start: int, n: int) -> tuple[list[It
             return None
         first = lines[0][left] + 1
         cells.append(found[0] if found else Item(BLANK, first, first, masked.count("\n", 0, first)))
-    return cells, len(lines)
+    return cells
+
+
+def _between_rules(masked: str, pos: int) -> bool:
+    """The line of ``pos`` has a rule line right above and right below it (a line that ends in a
+    rule character, not in the "│" that closes a line of cells)."""
+    start = masked.rfind("\n", 0, pos) + 1
+    above, below = _previous_line(masked, start), _next_line(masked, start)
+    return (above is not None and below is not None
+            and masked[above:start - 1].rstrip()[-1:] in _RULE_ENDS
+            and masked[below:_end_of_line(masked, below)].rstrip()[-1:] in _RULE_ENDS)
 
 
 def _inside_note(printed: str) -> bool:
@@ -114,12 +130,17 @@ def reread(text: str, masked: str, picked: dict, rows, cells: dict, read, relati
         occurrence = picked.get(row.name)
         if occurrence is None:
             continue
-        found = row_cells(text, masked, occurrence.start, len(row.keys))
-        if found is None:
+        sure = all(key in cells and cells[key].confidence >= SURE for key in row.keys)
+        if sure and _between_rules(masked, occurrence.start):
+            continue  # a row on one line, read surely: found before the columns are measured
+        drawn = table_row(text, masked, occurrence.start, len(row.keys))
+        if drawn is None:
             continue
-        how, lines = found
-        if lines == 1 and all(key in cells and cells[key].confidence >= SURE for key in row.keys):
+        if len(drawn[1]) == 1 and sure:
             continue  # a row on one line: the row reader read it so
+        how = row_cells(text, masked, *drawn)
+        if how is None:
+            continue
         readings = [read(it, kind, SURE, NOTE) for it, kind in zip(how, row.kinds)]
         if not _holds_as_zero(row.keys, [r.value for r in readings], relations):
             readings = [read(it, kind, 0.5, NOTE + "; the row's sum does not hold") for it, kind in zip(how, row.kinds)]
