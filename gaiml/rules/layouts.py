@@ -58,15 +58,15 @@ _NOTE_IN_FOLDED = re.compile(r"\([^()（）\n]*?[\u4e00-\u9fff][^()（）\n]*?[)
 # masking one can neither make nor undo another's, so one pass after the other finds what one did.
 _NOT_FIGURES = [
     re.compile(r"第[^\n第]{1,8}?条\s*第[^\n]{1,8}?项"),  # 第二十条第（一）项, 第20条第(1)项, spaced out
+    re.compile(r"\d(?<![\d.]\d)\d?\s*[.、．,，](?=[ \t]*[^\d\s.,])"),  # list numbers "1." "2、", even "1\n."
     re.compile(r"\([ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]"),  # "(1)" "（三）"
     re.compile(r"（[ \t]*[\d一二三四五六七八九十]{1,2}[ \t]*[)）]"),
     _NOTE,
-    # Those that open with a digit, in one pass (a pass visits every digit of the text, most of
-    # them the tables' figures), tried in this order at each digit. After the notes: a list number
-    # inside one ("(其中1、…)") is masked with it either way.
+    # Three that open with a digit, in one pass (a pass visits every digit of the text, most of
+    # them the tables' figures), tried in this order at each digit. (The list numbers stay a pass
+    # of their own before the notes: masked after them, OCR'd text reads differently.)
     re.compile(r"\d(?:"
-               r"(?<![\d.]\d)\d?\s*[.、．,，](?=[ \t]*[^\d\s.,])"  # list numbers "1." "2、", even "1\n."
-               r"|\d{3}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-](?:[ \t]*\d{1,2}[ \t]*日?)?"  # dates
+               r"\d{3}[ \t]*[年./-][ \t]*\d{1,2}[ \t]*[月./-](?:[ \t]*\d{1,2}[ \t]*日?)?"  # dates
                r"|\d{1,3}[ \t]*年度?|\d?[ \t]*月[ \t]*\d{1,2}[ \t]*日"  # "2020年度", "1月10日"
                r"|\d{2,3}-\d{7,8}|(?<=(?<!\d)1)[3-9]\d{9}(?!\d))"),  # phone numbers: 0571-87654321, 13912345678
     re.compile(r"https?://\S+"),  # links
