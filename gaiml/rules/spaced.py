@@ -178,10 +178,7 @@ def numbering_measure(text: str, numbering, rows, table: str) -> tuple[int, ...]
 
 def _middle(text: str, start: int, end: int, measure: int) -> float:
     """Where ``text[start:end]`` (on one line) stands on its line, its middle, in ``measure``."""
-    if measure == CHARACTERS:
-        line_start = text.rfind("\n", 0, start) + 1
-        return (start + end) / 2 - line_start
-    return (display_column(text, start) + display_column(text, end)) / 2
+    return (_position(text, start, measure) + _position(text, end, measure)) / 2
 
 
 def _under_numbers(text: str, figures: list[Item], spans, measure: int) -> tuple[float, tuple[int, ...]] | None:
@@ -336,9 +333,7 @@ def _position(text: str, pos: int, measure: int) -> float:
 
 def _starts(text: str, figures: list[Item], measure: int = DISPLAY) -> list[float]:
     """Where the figures start on their line: in display columns (CJK counts two) or characters."""
-    if measure == CHARACTERS:
-        return [it.start - text.rfind("\n", 0, it.start) - 1 for it in figures]
-    return [display_column(text, it.start) for it in figures]
+    return [_position(text, it.start, measure) for it in figures]
 
 
 def grid_starts(text: str, masked: str, rows, table: str) -> tuple[int, list[float]] | None:
