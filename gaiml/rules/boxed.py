@@ -19,6 +19,7 @@ line only where it left them unsure.
 from __future__ import annotations
 
 from .layouts import _FILLER, BLANK, FIG, NULL, Item, _line_columns, items_between
+from .spaced import _holds_as_zero
 
 NOTE = "read by the columns of its box-drawn table row"
 SURE = 0.9
@@ -93,6 +94,7 @@ def _between_rules(masked: str, pos: int) -> bool:
 
 
 def _inside_note(printed: str) -> bool:
+    """The cell's text so far opened a bracket it has not closed."""
     return printed.count("（") + printed.count("(") > printed.count("）") + printed.count(")")
 
 
@@ -120,12 +122,11 @@ def _next_line(masked: str, start: int) -> int | None:
 
 
 def reread(text: str, masked: str, picked: dict, rows, cells: dict, read, relations, warnings: list[str]) -> None:
-    """Rows read unsurely, read again by the columns of their box-drawn table row. ``read(item,
-    cell_kind, confidence, note)`` makes a cell reading."""
+    """Rows of box-drawn tables that wrap over several lines, and rows on one line read unsurely,
+    read again by the columns of their table row. ``read(item, cell_kind, confidence, note)``
+    makes a cell reading."""
     if _BAR not in masked:
         return
-    from .spaced import _holds_as_zero
-
     for row in rows:
         occurrence = picked.get(row.name)
         if occurrence is None:
