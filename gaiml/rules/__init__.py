@@ -12,7 +12,7 @@ import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .. import schema
 from ..document import BLANK_BY_POSITION_NOTE, BLANK_CELL_NOTE, BLANK_COLUMN_NOTE, CellReading, Reading
@@ -88,11 +88,9 @@ class RuleExtractor:
         warnings: list[str] = []
         cells = _cells_from_rows(text, rows, tpl.value, form.value, warnings, folded, masked)
         H.reread_by_tab_grid(masked, numbering, rows, cells, lambda how, s, e, kind: _reading(text, Item(how, s, e, 0), kind, None, H.GRID_NOTE), warnings)
-        relations = schema.relations(tpl.value, form.value)
-        B.reread(text, masked, picked, rows, cells, lambda it, kind, conf, note: _reading(text, it, kind, conf, note),
-                 relations, warnings)  # box-drawn rows wrapped over lines
-        SP.reread(text, masked, numbering, rows, cells, lambda it, kind, conf, note: _reading(text, it, kind, conf, note),
-                  relations, warnings)  # cells apart by spaces only
+        relations, read = schema.relations(tpl.value, form.value), partial(_reading, text)
+        B.reread(text, masked, picked, rows, cells, read, relations, warnings)  # box-drawn rows wrapped over lines
+        SP.reread(text, masked, numbering, rows, cells, read, relations, warnings)  # cells apart by spaces only
         S.reread(text, masked, picked, cells, tpl.value, form.value, warnings)  # labels and figures apart
         T.reread(text, masked, picked, cells, tpl.value, form.value, warnings, frame.folded)  # Tesseract's table lines
         found = sum(1 for r in rows if r.items)
