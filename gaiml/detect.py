@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 
 from . import schema
 from .document import Field
-from .text import CompactText, canonical_label, fold
+from .text import CompactText, canonical_label, fold, occurrences
 
 # Administrative-area characters: a name carrying one is a full name ("赣县区…"), one without
 # is a short form ("社区党工委") for which a fuller name printed elsewhere is preferred.
@@ -87,7 +87,7 @@ def _table_three(chars: str) -> str:
     """The label characters of every stretch from a 表三 heading or first row to the next 表四
     heading (a heading of 表三 in the prose ends at the next 行政复议 too), joined; "" when no
     stretch is printed whole."""
-    starts = sorted(i for m in _T3_STARTS for i in _occurrences(chars, m))
+    starts = sorted(i for m in _T3_STARTS for i in occurrences(chars, m))
     parts, reached = [], 0
     for start in starts:
         if start < reached:
@@ -96,14 +96,6 @@ def _table_three(chars: str) -> str:
         reached = end if end >= 0 else len(chars)
         parts.append(chars[start:reached])
     return "\n".join(parts)
-
-
-def _occurrences(chars: str, word: str) -> list[int]:
-    out, at = [], chars.find(word)
-    while at >= 0:
-        out.append(at)
-        at = chars.find(word, at + 1)
-    return out
 
 
 def detect_year(text: str, folded: str | None = None) -> Field:

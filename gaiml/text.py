@@ -358,6 +358,15 @@ def is_label_char(ch: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def occurrences(chars: str, word: str) -> list[int]:
+    """Where ``word`` starts in ``chars``, every place, overlapping ones too (found in C)."""
+    out, at = [], chars.find(word)
+    while at >= 0:
+        out.append(at)
+        at = chars.find(word, at + 1)
+    return out
+
+
 def canonical_label(label: str) -> str:
     """The compact, look-alike-folded form of a printed label, as matched against the text
     (cached: the templates' few hundred labels are canonicalised for every report)."""

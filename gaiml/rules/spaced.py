@@ -31,6 +31,7 @@ import re
 import statistics
 
 from .. import schema
+from ..text import occurrences
 
 from .layouts import BLANK, FIG, NULL, Item, display_column
 
@@ -274,7 +275,7 @@ def _headings_above(text: str, pos: int, keys: tuple[str, ...]) -> tuple[tuple[i
     for (start, line), (upper_start, upper) in zip(lines, lines[1:]):
         places = []
         for variants in labels:
-            mine = sorted(at + i for at, words in ((upper_start, upper), (start, line)) for v in variants for i in _finds(words, v))
+            mine = sorted(at + i for at, words in ((upper_start, upper), (start, line)) for v in variants for i in occurrences(words, v))
             if not mine:
                 break  # a heading neither line prints: most pairs stop at the first
             places.append(tuple(mine))
@@ -291,14 +292,6 @@ def _lines_above(text: str, pos: int, count: int) -> list[tuple[int, str]]:
         above = text.rfind("\n", 0, above - 1) + 1
         end = text.find("\n", above)
         out.append((above, text[above:end if end >= 0 else len(text)]))
-    return out
-
-
-def _finds(line: str, word: str) -> list[int]:
-    out, at = [], line.find(word)
-    while at >= 0:
-        out.append(at)
-        at = line.find(word, at + 1)
     return out
 
 
