@@ -19,7 +19,7 @@ line only where it left them unsure.
 from __future__ import annotations
 
 from .layouts import _FILLER, BLANK, FIG, NULL, Item, _line_columns, items_between
-from .spaced import _holds_as_zero
+from .spaced import holds_as_zero
 
 NOTE = "read by the columns of its box-drawn table row"
 SURE = 0.9
@@ -143,7 +143,7 @@ def reread(text: str, masked: str, picked: dict, rows, cells: dict, read, relati
         if how is None:
             continue
         readings = [read(it, kind, SURE, NOTE) for it, kind in zip(how, row.kinds)]
-        if not _holds_as_zero(row.keys, [r.value for r in readings], relations):
+        if not holds_as_zero(row.keys, [r.value for r in readings], relations):
             readings = [read(it, kind, 0.5, NOTE + "; the row's sum does not hold") for it, kind in zip(how, row.kinds)]
         if all(key in cells and cells[key].value == r.value and cells[key].start == r.start for key, r in zip(row.keys, readings)):
             continue  # the row reader read it so: its reading stands

@@ -413,7 +413,7 @@ def grid_cells(text: str, masked: str, row, grid: tuple[int, list[float]]) -> li
     return [by_column.get(i, Item(BLANK, end, end, figures[0].line)) for i in range(n)]
 
 
-def _holds_as_zero(keys: list[str], values: list, relations) -> bool:
+def holds_as_zero(keys: list[str], values: list, relations) -> bool:
     """The row's own relations hold with its blanks read as zero (what the tables' notes say)."""
     known = {k: (0 if v is None else v) for k, v in zip(keys, values)}
     own = [r for r in relations if set(r.keys) <= set(keys)]
@@ -456,7 +456,7 @@ def reread(text: str, masked: str, numbering, rows, cells: dict, read, relations
         if how is None:
             continue
         readings = [read(it, kind, SURE, note) for it, kind in zip(how, row.kinds)]
-        if not _holds_as_zero(row.keys, [r.value for r in readings], relations):
+        if not holds_as_zero(row.keys, [r.value for r in readings], relations):
             readings = [read(it, kind, 0.5, note + "; the row's sum does not hold") for it, kind in zip(how, row.kinds)]
         before = [cells.get(k) for k in row.keys]
         if all(b is not None for b in before) and [r.value for r in readings] == [b.value for b in before] \
