@@ -171,3 +171,58 @@ def test_a_model_figure_beside_a_mark_ocr_made_of_the_cell_is_not_taken():
     assert candidates("t3.denied_query.research", "count", rules, model) == []
     on_it = CellReading(0, 1555, 1556, "二", 0.6, "model")
     assert [c.value for c in candidates("t3.denied_query.research", "count", rules, on_it)] == [0]
+
+
+def _lose_rows(text: str) -> str:
+    """The text with every 表三 sum holding (its 予以公开 row moved a request from 商业企业 to 自然人),
+    where Tesseract lost one row's figures entirely, kept two of another's, and printed a mark for
+    a figure of a third (``生`` in 本年新收, already in the text)."""
+    process, query = T3_ROWS["denied_process"], T3_ROWS["denied_query"]
+    text = text.replace(T3_ROWS["granted"][1], "20   0   0   0   0   0   20")
+    text = text.replace(f"{process[0]}{GAP * 3}{process[1]}", process[0])
+    return text.replace(f"{query[0]}{GAP * 3}{query[1]}", f"{query[0]}       0    0")
+
+
+def test_cells_ocr_lost_are_filled_only_where_the_sums_fix_them_and_stay_in_review():
+    from gaiml.auto import AutoExtractor
+    from gaiml.frame import Frame
+    from gaiml.verify.status import REVIEW_BELOW
+
+    text = _lose_rows(tesseract_text())
+    decision = AutoExtractor(RuleExtractor()).read_both(Frame.of(text, "2021", "split", ocr_declared=True)).decision
+    review = {item.cell: item.why for item in decision.review}
+    lost = [f"t3.{row}.{c}" for row in ("denied_process", "denied_query") for c in (*schema.T3_PARTS, "total")]
+    # Every other figure of their columns and rows is read: the sums leave them nothing but 0.
+    for key in lost:
+        cell = decision.cells[key]
+        assert cell.value == 0 and cell.start is None and cell.confidence < REVIEW_BELOW, key
+        assert "already holds without it, so 0" in review[key]
+    # The mark OCR printed for a figure: its row's 总计 fixes it at 33 - 31 = 2.
+    cell = decision.cells["t3.new_received.commercial"]
+    assert cell.value == 2 and cell.start is None and "holds only with 2 here" in review["t3.new_received.commercial"]
+    # Without the sums that fix it (both rows of its column's balance lost a figure and their 总计),
+    # a lost figure stays null and in review: never guessed.
+    no_total = text.replace(T3_ROWS["new_received"][1], "31   生   0   0   0   0").replace(
+        f"{T3_ROWS['carried_over'][0]}{GAP * 3}{T3_ROWS['carried_over'][1]}", f"{T3_ROWS['carried_over'][0]}{GAP * 3}0   生   0   0   0   0")
+    decision = AutoExtractor(RuleExtractor()).read_both(Frame.of(no_total, "2021", "split", ocr_declared=True)).decision
+    assert decision.cells["t3.new_received.commercial"].value is None
+    assert "t3.new_received.commercial" in {item.cell for item in decision.review}
+
+
+def test_the_sums_fix_zeros_and_differences_never_a_printed_blank():
+    from gaiml.verify.fixed import fixed_values
+
+    rel = schema.Relation("r", ("t",), ("a", "b", "c"))
+    # The read parts already make the total: the unread ones are 0, where zeros may be filled.
+    assert fixed_values((rel,), {"t": 5, "a": 5, "b": None, "c": None}, {"b", "c"}) == {"b": (0, "r"), "c": (0, "r")}
+    assert fixed_values((rel,), {"t": 5, "a": 5, "b": None, "c": None}, {"b", "c"}, lambda k: False) == {}
+    # One unread part is the difference; two unread parts with something left are unknown.
+    assert fixed_values((rel,), {"t": 5, "a": 3, "b": None, "c": 0}, {"b"}) == {"b": (2, "r")}
+    assert fixed_values((rel,), {"t": 5, "a": 3, "b": None, "c": None}, {"b", "c"}) == {}
+    # A part read as blank (not unread) is the report's: nothing is filled beside it.
+    assert fixed_values((rel,), {"t": 5, "a": 5, "b": None, "c": None}, {"b"}) == {}
+    # A total below its read parts (a misread) fixes nothing; a filled cell can fix the next.
+    assert fixed_values((rel,), {"t": 2, "a": 3, "b": None, "c": 0}, {"b"}) == {}
+    row = schema.Relation("row", ("u",), ("c", "d"))
+    chained = fixed_values((row, rel), {"t": 5, "a": 5, "b": None, "c": None, "u": 2, "d": None}, {"b", "c", "d"})
+    assert chained == {"b": (0, "r"), "c": (0, "r"), "d": (2, "row")}

@@ -14,8 +14,9 @@ one the rules placed in another cell (the model's row shifted into a printed bla
 the rules' reading there, only part of the model's whole row should the arithmetic take that
 (``Places``). A relation still broken at the
 end with every cell read alike by both engines is the author's own arithmetic: the printed values
-stay, and ``status.py`` calls the document "source-inconsistent". Each cell sent to review goes
-with why (a ``ReviewItem``).
+stay, and ``status.py`` calls the document "source-inconsistent". In OCR'd text a cell no engine
+read that the sums fix (a 0 lost from a row of 0s, the one figure its row's 总计 leaves) is filled
+and stays in review (``fixed.py``). Each cell sent to review goes with why (a ``ReviewItem``).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from .. import schema
 from ..document import GLUED_NOTE as GLUED, CellReading, Reading
 from ..values import Value, values_equal
 from .confusions import confusable_readings
+from .fixed import fixed_values
 from .status import DISAGREE, IMPLIED, REPAIRED, REVIEW_BELOW, UNPLACED, UNREAD, UNSURE, ReviewItem
 
 SETTLED = 0.95  # a disagreement of the engines that every relation of the cell settles
+FIXED_CONFIDENCE = 0.5  # a cell no engine read that the sums fix: in review, for a person to check
 MAX_ROUNDS = 40
 # Both chosen on the development split (data/dev_split), never the benchmark:
 RULES_DOUBT = 0.05  # share of doubtful rules cells above which the model's readings lead
@@ -252,8 +255,30 @@ def reconcile(rules: Reading, model: Reading | None, template: str, other_form: 
                             "why": "makes " + "; ".join(move.mended) + " hold"})
     _surer_where_unsettled(options, touching, chosen, values)
     agreed = ("both",) if model is not None else ("rules",)
-    return _hold_unplaced(_decide(index, relations, touching, options, chosen, values, repairs, agreed), rules, touching,
-                          misreads)
+    decision = _hold_unplaced(_decide(index, relations, touching, options, chosen, values, repairs, agreed), rules,
+                              touching, misreads)
+    return _fill_fixed(decision, rules, relations) if misreads else decision
+
+
+def _fill_fixed(decision: Decision, rules: Reading, relations) -> Decision:
+    """In OCR'd text, cells no engine read (no value, no span) that the sums fix (``fixed.py``):
+    filled, in review with the relation that fixes them, for a person to check against the page.
+    Not in other text: a converter loses no figure, so a cell it left unread is a blank the text
+    does not show (glued cells), or a figure the rules could not place, already in review."""
+    cells = decision.cells
+    unread = {key for key, cell in cells.items() if cell.value is None and cell.start is None}
+    if not unread:
+        return decision
+    # Tables where the rules read a printed blank: there a lost cell may be a blank, not a 0.
+    blanks = {key.split(".")[0] for key, c in rules.cells.items() if c.value is None and c.start is not None and c.confidence > 0}
+    fixed = fixed_values(relations, {key: cell.value for key, cell in cells.items()}, unread,
+                         lambda key: key.split(".")[0] not in blanks)
+    for key, (value, relation) in fixed.items():
+        why = (f"not read; {relation} already holds without it, so 0 (a lost 0 or a blank: check the page)" if value == 0
+               else f"not read; {relation} holds only with {value:g} here (a lost figure: check the page)")
+        cells[key] = CellReading(value, None, None, None, FIXED_CONFIDENCE, "auto", why)
+        decision.review = [item for item in decision.review if item.cell != key] + [ReviewItem(key, why, UNREAD)]
+    return decision
 
 
 def _hold_unplaced(decision: Decision, rules: Reading, touching, misreads: bool = True) -> Decision:
