@@ -121,6 +121,40 @@ def test_box_drawn_rows_wrapped_over_lines_are_read_by_their_columns():
     assert sum(1 for w in reading.warnings if w.startswith("t3.") and NOTE in w) >= 10
 
 
+def _row(reading, g, row: str) -> tuple[list, list]:
+    keys = [k for k in g.report.cells if k.startswith(row + ".")]
+    return [reading.cells[k].value for k in keys], [g.report.cells[k] for k in keys]
+
+
+def test_a_box_drawn_row_found_from_the_row_above_is_read_by_its_own_columns():
+    # "8.属于行政查询事│…" wraps its last character onto the next line; the label is found
+    # approximately from the "卷" the row above wrapped: its columns are still its own table row's.
+    g = generate(992200541, "template2019_large")
+    reading = RuleExtractor().extract(g.text)
+    got, want = _row(reading, g, "t3.denied_query")
+    assert got == want == [4, None, None, None, 0, None, 4]
+
+
+def test_a_box_drawn_row_on_one_line_whose_sum_breaks_is_read_by_its_columns():
+    # The table's last row leaves a cell blank; read as a stream its total came from the note
+    # under the table ("…申请59件"), which breaks its sum: its columns give the row.
+    g = generate(992200567, "template2019_large")
+    got, want = _row(RuleExtractor().extract(g.text), g, "t3.carried_forward")
+    assert got == want == [5, 0, 0, None, 1, 0, 6]
+
+
+def test_labels_wrapped_in_box_drawn_cells_are_no_sign_of_ocr():
+    # Three labels wrap inside their box-drawn cells and are found only approximately; a text
+    # browser drew them, OCR prints no "│": the figures are what the text prints.
+    from gaiml.verify.unchecked import read_by_ocr
+
+    g = generate(992200066, "template2019_large")
+    reading = RuleExtractor().extract(g.text)
+    assert "│" in g.text and not read_by_ocr(False, reading.ocr_traces)
+    labels = [line for line in g.text.splitlines() if "│3、要求提供公开出版" in line or "有现成信息需要│" in line]
+    assert labels  # the wrapped labels the test is about
+
+
 def _aligned(rows: list[tuple[str, list[str]]], starts=(20, 30, 40)) -> str:
     """Rows laid out the way a text browser aligns a table: each cell from its column's start."""
     out = []

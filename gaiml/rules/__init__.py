@@ -94,14 +94,19 @@ class RuleExtractor:
         S.reread(text, masked, picked, cells, tpl.value, form.value, warnings)  # labels and figures apart
         T.reread(text, masked, picked, cells, tpl.value, form.value, warnings, frame.folded)  # Tesseract's table lines
         found = sum(1 for r in rows if r.items)
-        return Reading(tpl, form, year, cells, found, warnings, ocr_traces=_ocr_traces(picked, cells, warnings))
+        return Reading(tpl, form, year, cells, found, warnings, ocr_traces=_ocr_traces(text, picked, cells, warnings))
 
 
-def _ocr_traces(picked: dict[str, A.Occurrence], cells: dict[str, CellReading], warnings: list[str]) -> int:
+_BOX_DRAWING = re.compile("[\u2500-\u257f]")
+
+
+def _ocr_traces(text: str, picked: dict[str, A.Occurrence], cells: dict[str, CellReading], warnings: list[str]) -> int:
     """Signs that the text went through OCR (gaiml/verify/unchecked.py): row labels found only
     approximately, figures printed with OCR letters ("1O", "l2"), runs of zeros fused together,
-    cells of Tesseract table lines that show its damage (a lost label, no figure, zeros as letters)."""
-    labels = sum(1 for occ in picked.values() if occ.score < 1)
+    cells of Tesseract table lines that show its damage (a lost label, no figure, zeros as letters).
+    A label cut by a box-drawn table's rules ("│") wrapped in its cell: a text browser drew it, and
+    OCR prints no box-drawing character."""
+    labels = sum(1 for occ in picked.values() if occ.score < 1 and not _BOX_DRAWING.search(text, occ.start, occ.end))
     letters = tesseract = 0
     for c in cells.values():
         # Digits alone hold no OCR letter (the test most cells pass, before folding and searching).

@@ -37,11 +37,11 @@ def _bars(text: str, line_start: int) -> dict[int, int]:
     return {columns[i]: line_start + i for i, ch in enumerate(line) if ch == _BAR}
 
 
-def table_row(text: str, masked: str, label_start: int, n: int) -> tuple[list[int], list[dict[int, int]]] | None:
-    """The box-drawn table row whose label starts at ``label_start``: the display columns of the
-    "│" its ``n`` cells stand between, and the "│" of each of its lines, top to bottom; None when
-    the row is not drawn so."""
-    line_start = masked.rfind("\n", 0, label_start) + 1
+def table_row(text: str, masked: str, label_at: int, n: int) -> tuple[list[int], list[dict[int, int]]] | None:
+    """The box-drawn table row with a character of its label at ``label_at``: the display columns
+    of the "│" its ``n`` cells stand between, and the "│" of each of its lines, top to bottom; None
+    when the row is not drawn so."""
+    line_start = masked.rfind("\n", 0, label_at) + 1
     bars = _bars(text, line_start)
     if len(bars) < n + 2:
         return None
@@ -131,10 +131,16 @@ def reread(text: str, masked: str, picked: dict, rows, cells: dict, read, relati
         occurrence = picked.get(row.name)
         if occurrence is None:
             continue
-        sure = all(key in cells and cells[key].confidence >= SURE for key in row.keys)
-        if sure and _between_rules(masked, occurrence.start):
+        # Read surely and its sum holding: a row whose blank the row reader missed takes a figure
+        # from past the table ("…申请59件" under it) and breaks its sum.
+        sure = (all(key in cells and cells[key].confidence >= SURE for key in row.keys)
+                and holds_as_zero(row.keys, [cells[key].value for key in row.keys], relations))
+        # The label's last character: a label found approximately may start in the table row
+        # above ("卷 │…├───┤ │8.属于行政查询事" for 8.属于行政查询事项), never end there.
+        label_end = occurrence.end - 1
+        if sure and _between_rules(masked, label_end):
             continue  # a row on one line, read surely: found before the columns are measured
-        drawn = table_row(text, masked, occurrence.start, len(row.keys))
+        drawn = table_row(text, masked, label_end, len(row.keys))
         if drawn is None:
             continue
         if len(drawn[1]) == 1 and sure:
