@@ -287,7 +287,8 @@ def _hold_unplaced(decision: Decision, rules: Reading, touching, misreads: bool 
     dropped cell look alike), so unless every relation of the cell can be checked and holds, the
     cell goes to review. In text not read by OCR (``misreads`` False), where a blank is what the
     report prints, a 0 always, since it keeps every sum a blank keeps; so does a 0 only the model
-    read in a row the rules did not find, in a table that leaves cells blank."""
+    read in a row the rules did not find, in a table that leaves cells blank. A figure only the
+    model read in a row the rules did not find goes to review unless its sums check it."""
     values = {key: cell.value for key, cell in decision.cells.items()}
     # Tables where the rules read a printed blank cell: there a 0 may be a blank read as one.
     blanks = set() if misreads else {key.split(".")[0] for key, c in rules.cells.items()
@@ -297,16 +298,19 @@ def _hold_unplaced(decision: Decision, rules: Reading, touching, misreads: bool 
         if by_rules is None or by_rules.confidence > 0 or cell.engine != "model" or cell.confidence < REVIEW_BELOW:
             continue
         unplaced = (by_rules.note or "").startswith("row could not be placed")
-        if not unplaced and not (by_rules.note == "not found" and cell.value == 0 and key.split(".")[0] in blanks):
+        not_found = by_rules.note == "not found" and (cell.value != 0 or key.split(".")[0] in blanks)
+        if not unplaced and not not_found:
             continue
         mine = touching[key]
         # A 0 keeps every sum a blank keeps: the relations cannot tell it from a blank cell the
-        # model's row was shifted across (in a row the rules did not find, only a 0 is in doubt:
-        # a figure of another cell's breaks a sum).
+        # model's row was shifted across. Another figure misplaced breaks a sum, once the sums
+        # can be checked.
         checked = mine and all(all(values.get(k) is not None for k in r.keys) and not r.broken(values) for r in mine)
         if checked and (cell.value != 0 or misreads):
             continue
         why = ("the rules could not place this row; the model's placement is unchecked" if unplaced else
+               "the rules did not find this row; the model's figure is unchecked (its sums cannot be checked)"
+               if cell.value != 0 else
                "the rules did not find this row and its table leaves cells blank; the model's 0 is unchecked "
                "(a 0 and a blank keep the same sums)")
         decision.cells[key] = replace(cell, confidence=0.5, note=why)
