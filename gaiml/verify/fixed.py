@@ -49,4 +49,3 @@ def fixed_values(relations: tuple[schema.Relation, ...], values: dict[str, Value
                     fixed[key] = (value, rel.name)
                     changed = True
     return fixed
-
