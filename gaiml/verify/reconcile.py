@@ -269,8 +269,7 @@ def _fill_fixed(decision: Decision, rules: Reading, relations) -> Decision:
     unread = {key for key, cell in cells.items() if cell.value is None and cell.start is None}
     if not unread:
         return decision
-    # Tables where the rules read a printed blank: there a lost cell may be a blank, not a 0.
-    blanks = {key.split(".")[0] for key, c in rules.cells.items() if c.value is None and c.start is not None and c.confidence > 0}
+    blanks = _printed_blank_tables(rules)  # there a lost cell may be a blank, not a 0
     fixed = fixed_values(relations, {key: cell.value for key, cell in cells.items()}, unread,
                          lambda key: key.split(".")[0] not in blanks)
     for key, (value, relation) in fixed.items():
@@ -279,6 +278,11 @@ def _fill_fixed(decision: Decision, rules: Reading, relations) -> Decision:
         cells[key] = CellReading(value, None, None, None, FIXED_CONFIDENCE, "auto", why)
         decision.review = [item for item in decision.review if item.cell != key] + [ReviewItem(key, why, UNREAD)]
     return decision
+
+
+def _printed_blank_tables(rules: Reading) -> set[str]:
+    """The tables ("t3") where the rules read a printed blank cell."""
+    return {key.split(".")[0] for key, c in rules.cells.items() if c.value is None and c.start is not None and c.confidence > 0}
 
 
 def _hold_unplaced(decision: Decision, rules: Reading, touching, misreads: bool = True) -> Decision:
@@ -290,9 +294,7 @@ def _hold_unplaced(decision: Decision, rules: Reading, touching, misreads: bool 
     read in a row the rules did not find, in a table that leaves cells blank. A figure only the
     model read in a row the rules did not find goes to review unless its sums check it."""
     values = {key: cell.value for key, cell in decision.cells.items()}
-    # Tables where the rules read a printed blank cell: there a 0 may be a blank read as one.
-    blanks = set() if misreads else {key.split(".")[0] for key, c in rules.cells.items()
-                                     if c.value is None and c.start is not None and c.confidence > 0}
+    blanks = set() if misreads else _printed_blank_tables(rules)  # there a 0 may be a blank read as one
     for key, cell in decision.cells.items():
         by_rules = rules.cells.get(key)
         if by_rules is None or by_rules.confidence > 0 or cell.engine != "model" or cell.confidence < REVIEW_BELOW:
